@@ -1,0 +1,88 @@
+"""Sparsity patterns as graphs.
+
+Every structure here is a pair of int64 arrays ``(ptr, idx)`` in CSR layout with sorted,
+duplicate-free column indices, so that numba kernels can walk neighbourhoods directly.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+
+def as_pattern(pattern, *, keep_explicit_zeros: bool = False) -> sp.csr_array:
+    """Return the structural pattern of ``pattern`` as a canonical ``csr_array`` of int8 ones.
+
+    ``pattern`` is a scipy sparse array/matrix or anything ``np.asarray`` accepts (2-D).
+    Explicit stored zeros are dropped unless ``keep_explicit_zeros``; duplicates are merged
+    and indices sorted. Shape of the result equals the shape of ``pattern``.
+    """
+    if sp.issparse(pattern):
+        coo = sp.coo_array(pattern)
+        if coo.ndim != 2:
+            raise ValueError(f"pattern must be 2-D, got shape {coo.shape}")
+        if keep_explicit_zeros:
+            keep = np.ones(coo.nnz, dtype=bool)
+        else:
+            keep = coo.data != 0
+        rows = np.asarray(coo.row[keep], dtype=np.int64)
+        cols = np.asarray(coo.col[keep], dtype=np.int64)
+        shape = coo.shape
+    else:
+        dense = np.asarray(pattern)
+        if dense.ndim != 2:
+            raise ValueError(f"pattern must be 2-D, got an array of shape {dense.shape}")
+        rows, cols = np.nonzero(dense)
+        rows = rows.astype(np.int64)
+        cols = cols.astype(np.int64)
+        shape = dense.shape
+    out = sp.csr_array((np.ones(rows.size, dtype=np.int8), (rows, cols)), shape=shape)
+    out.sum_duplicates()
+    out.data[:] = 1
+    out.sort_indices()
+    return out
+
+
+def csr_arrays(p: sp.csr_array) -> tuple[np.ndarray, np.ndarray]:
+    """``(indptr, indices)`` of a canonical csr pattern as int64 arrays."""
+    return p.indptr.astype(np.int64), p.indices.astype(np.int64)
+
+
+def transpose_pattern(p: sp.csr_array) -> sp.csr_array:
+    """Canonical csr pattern of ``p.T`` (shape ``(n, m)``)."""
+    t = sp.csr_array(p.T)
+    t.sort_indices()
+    return t
+
+
+def symmetrize(p: sp.csr_array) -> sp.csr_array:
+    """Structural symmetrization ``p ∪ p.T`` of a square pattern, diagonal included."""
+    if p.shape[0] != p.shape[1]:
+        raise ValueError(f"a symmetric coloring needs a square pattern, got shape {p.shape}")
+    s = (p + transpose_pattern(p)).tocsr()
+    s.data[:] = 1
+    s = sp.csr_array(s, dtype=np.int8)
+    s.sort_indices()
+    return s
+
+
+def adjacency(sym: sp.csr_array) -> tuple[np.ndarray, np.ndarray]:
+    """Adjacency graph ``(ptr, idx)`` of a symmetric pattern: its off-diagonal entries."""
+    coo = sym.tocoo()
+    off = coo.row != coo.col
+    a = sp.csr_array(
+        (np.ones(int(off.sum()), dtype=np.int8), (coo.row[off], coo.col[off])), shape=sym.shape
+    )
+    a.sort_indices()
+    return csr_arrays(a)
+
+
+def bipartite_augmented(p: sp.csr_array) -> sp.csr_array:
+    """Symmetric ``(m+n, m+n)`` pattern ``[[0, A], [A.T, 0]]``: rows first, then columns."""
+    m, n = p.shape
+    coo = p.tocoo()
+    r = np.concatenate([coo.row, coo.col + m]).astype(np.int64)
+    c = np.concatenate([coo.col + m, coo.row]).astype(np.int64)
+    aug = sp.csr_array((np.ones(r.size, dtype=np.int8), (r, c)), shape=(m + n, m + n))
+    aug.sort_indices()
+    return aug

@@ -1,0 +1,385 @@
+"""Compiled (numba) kernels: neighbourhoods, vertex orders and greedy colorings.
+
+Graphs are CSR pairs ``(ptr, idx)`` of int64. A "distance-k view" of a vertex set is given by
+``(ptr1, idx1, ptr2, idx2, dist2)``: with ``dist2=False`` the neighbours of ``v`` are
+``idx1[ptr1[v]:ptr1[v+1]]`` (an adjacency graph without self loops); with ``dist2=True`` they
+are the vertices reached in two steps ``v -> i -> w`` with ``i`` in ``idx1[ptr1[v]:ptr1[v+1]]``
+and ``w`` in ``idx2[ptr2[i]:ptr2[i+1]]``, ``w != v`` (columns sharing a row, for partial
+distance-2 coloring of a bipartite graph). Colors are 0-based; -1 means uncolored.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True)
+def collect_neighbors(v, ptr1, idx1, ptr2, idx2, dist2, mark, stamp, buf):
+    """Write the distinct neighbours of ``v`` into ``buf``; return how many.
+
+    ``mark`` is an int64 scratch array, ``stamp`` a value not used in it yet.
+    """
+    k = 0
+    mark[v] = stamp
+    if not dist2:
+        for a in range(ptr1[v], ptr1[v + 1]):
+            w = idx1[a]
+            if mark[w] != stamp:
+                mark[w] = stamp
+                buf[k] = w
+                k += 1
+        return k
+    for a in range(ptr1[v], ptr1[v + 1]):
+        i = idx1[a]
+        for b in range(ptr2[i], ptr2[i + 1]):
+            w = idx2[b]
+            if mark[w] != stamp:
+                mark[w] = stamp
+                buf[k] = w
+                k += 1
+    return k
+
+
+@njit(cache=True)
+def degrees(n, ptr1, idx1, ptr2, idx2, dist2):
+    """Number of distinct (distance-1 or distance-2) neighbours of each of the ``n`` vertices."""
+    deg = np.zeros(n, dtype=np.int64)
+    if not dist2:
+        for v in range(n):
+            deg[v] = ptr1[v + 1] - ptr1[v]
+        return deg
+    mark = np.full(n, -1, dtype=np.int64)
+    buf = np.empty(n, dtype=np.int64)
+    for v in range(n):
+        deg[v] = collect_neighbors(v, ptr1, idx1, ptr2, idx2, dist2, mark, v, buf)
+    return deg
+
+
+@njit(cache=True)
+def dynamic_order(kind, n, ptr1, idx1, ptr2, idx2, dist2):
+    """Degree-driven vertex orders with bucket queues (doubly linked lists, LIFO in a bucket).
+
+    kind 0: smallest_last (repeatedly remove a vertex of minimum remaining degree; the order is
+    the reverse removal sequence). kind 1: incidence_degree (repeatedly pick a vertex with the
+    most already-picked neighbours). kind 2: dynamic_largest_first (repeatedly pick a vertex
+    with the most not-yet-picked neighbours). Returns an int64 permutation of ``range(n)``.
+    """
+    order = np.empty(n, dtype=np.int64)
+    if n == 0:
+        return order
+    deg = degrees(n, ptr1, idx1, ptr2, idx2, dist2)
+    key = np.zeros(n, dtype=np.int64)
+    if kind != 1:
+        key[:] = deg
+    maxkey = n + 1
+    head = np.full(maxkey + 1, -1, dtype=np.int64)
+    nxt = np.full(n, -1, dtype=np.int64)
+    prv = np.full(n, -1, dtype=np.int64)
+    done = np.zeros(n, dtype=np.bool_)
+    # insertion order; LIFO buckets make the last inserted vertex the first picked. For
+    # incidence_degree, insert by increasing degree so ties go to the largest degree.
+    ins = np.argsort(deg, kind="mergesort") if kind == 1 else np.arange(n)
+    for v in ins:
+        h = head[key[v]]
+        nxt[v] = h
+        prv[v] = -1
+        if h >= 0:
+            prv[h] = v
+        head[key[v]] = v
+    mark = np.full(n, -1, dtype=np.int64)
+    buf = np.empty(n, dtype=np.int64)
+    if kind != 0:
+        ptr_key = 0
+        for v in range(n):
+            if key[v] > ptr_key:
+                ptr_key = key[v]
+    else:
+        ptr_key = maxkey
+        for v in range(n):
+            if key[v] < ptr_key:
+                ptr_key = key[v]
+    for step in range(n):
+        if kind == 0:
+            while head[ptr_key] < 0:
+                ptr_key += 1
+        else:
+            while head[ptr_key] < 0:
+                ptr_key -= 1
+        v = head[ptr_key]
+        # unlink v
+        if prv[v] >= 0:
+            nxt[prv[v]] = nxt[v]
+        else:
+            head[key[v]] = nxt[v]
+        if nxt[v] >= 0:
+            prv[nxt[v]] = prv[v]
+        done[v] = True
+        if kind == 0:
+            order[n - 1 - step] = v
+        else:
+            order[step] = v
+        cnt = collect_neighbors(v, ptr1, idx1, ptr2, idx2, dist2, mark, v, buf)
+        for t in range(cnt):
+            w = buf[t]
+            if done[w]:
+                continue
+            # move w to the neighbouring bucket
+            if prv[w] >= 0:
+                nxt[prv[w]] = nxt[w]
+            else:
+                head[key[w]] = nxt[w]
+            if nxt[w] >= 0:
+                prv[nxt[w]] = prv[w]
+            if kind == 1:
+                key[w] += 1
+                if key[w] > ptr_key:
+                    ptr_key = key[w]
+            else:
+                key[w] -= 1
+                if kind == 0 and key[w] < ptr_key:
+                    ptr_key = key[w]
+            h = head[key[w]]
+            nxt[w] = h
+            prv[w] = -1
+            if h >= 0:
+                prv[h] = w
+            head[key[w]] = w
+    return order
+
+
+@njit(cache=True)
+def greedy_coloring(order, n, ptr1, idx1, ptr2, idx2, dist2):
+    """First-fit coloring in ``order``: no two (distance-1 or distance-2) neighbours share a color.
+
+    With ``dist2=True`` on (column->rows, row->columns) CSR this is partial distance-2 column
+    coloring (structurally orthogonal column groups). Returns int64 colors of shape ``(n,)``.
+    """
+    color = np.full(n, -1, dtype=np.int64)
+    forb = np.full(n + 1, -1, dtype=np.int64)
+    for v in order:
+        if dist2:
+            for a in range(ptr1[v], ptr1[v + 1]):
+                i = idx1[a]
+                for b in range(ptr2[i], ptr2[i + 1]):
+                    c = color[idx2[b]]
+                    if c >= 0:
+                        forb[c] = v
+        else:
+            for a in range(ptr1[v], ptr1[v + 1]):
+                c = color[idx1[a]]
+                if c >= 0:
+                    forb[c] = v
+        c = 0
+        while forb[c] == v:
+            c += 1
+        color[v] = c
+    return color
+
+
+@njit(cache=True)
+def reverse_positions(ptr, idx):
+    """For a structurally symmetric CSR graph, ``rev[k]`` is the position of the mirror entry."""
+    n = ptr.size - 1
+    cursor = ptr[:-1].copy()
+    rev = np.empty(idx.size, dtype=np.int64)
+    for i in range(n):
+        for k in range(ptr[i], ptr[i + 1]):
+            j = idx[k]
+            rev[k] = cursor[j]
+            cursor[j] += 1
+    return rev
+
+
+@njit(cache=True)
+def star_coloring(order, ptr, idx, rev):
+    """Greedy star coloring with 2-colored-star bookkeeping (after Gebremedhin, Tarafdar,
+    Manne, Pothen 2007). ``(ptr, idx)``: adjacency without self loops, ``rev`` from
+    :func:`reverse_positions`. Every 2-colored connected subgraph of the result is a star.
+    Cost O(sum of squared degrees), memory O(nnz).
+    """
+    n = ptr.size - 1
+    color = np.full(n, -1, dtype=np.int64)
+    forb = np.full(n + 1, -1, dtype=np.int64)
+    first_v = np.full(n + 1, -1, dtype=np.int64)
+    multi = np.full(n + 1, -1, dtype=np.int64)
+    upd_v = np.full(n + 1, -1, dtype=np.int64)
+    upd_k = np.full(n + 1, -1, dtype=np.int64)
+    star = np.full(idx.size, -1, dtype=np.int64)
+    hub = np.full(idx.size // 2 + 1, -1, dtype=np.int64)
+    nstars = 0
+    for v in order:
+        # distance-1 constraints; detect colors held by two or more neighbours of v
+        for k in range(ptr[v], ptr[v + 1]):
+            d = color[idx[k]]
+            if d < 0:
+                continue
+            forb[d] = v
+            if first_v[d] != v:
+                first_v[d] = v
+            else:
+                multi[d] = v
+        for k in range(ptr[v], ptr[v + 1]):
+            w = idx[k]
+            d = color[w]
+            if d < 0:
+                continue
+            if multi[d] == v:
+                # v will be the hub of the {c, d} star: none of its d-neighbours may have a
+                # c-neighbour besides v
+                for kk in range(ptr[w], ptr[w + 1]):
+                    x = idx[kk]
+                    if x != v and color[x] >= 0:
+                        forb[color[x]] = v
+            else:
+                # v becomes a spoke of w: forbidden if w is a spoke of a star whose hub is x
+                for kk in range(ptr[w], ptr[w + 1]):
+                    x = idx[kk]
+                    if x == v:
+                        continue
+                    cx = color[x]
+                    if cx < 0 or forb[cx] == v:
+                        continue
+                    if hub[star[kk]] == x:
+                        forb[cx] = v
+        c = 0
+        while forb[c] == v:
+            c += 1
+        color[v] = c
+        # record the new edges in their 2-colored stars
+        for k in range(ptr[v], ptr[v + 1]):
+            w = idx[k]
+            d = color[w]
+            if d < 0 or w == v:
+                continue
+            found = -1
+            for kk in range(ptr[w], ptr[w + 1]):
+                x = idx[kk]
+                if x != v and color[x] == c:
+                    found = kk
+                    break
+            if found >= 0:
+                s = star[found]
+                hub[s] = w
+            elif upd_v[d] == v:
+                s = star[upd_k[d]]
+                hub[s] = v
+            else:
+                upd_v[d] = v
+                upd_k[d] = k
+                s = nstars
+                nstars += 1
+                hub[s] = -1
+            star[k] = s
+            star[rev[k]] = s
+    return color
+
+
+@njit(cache=True)
+def _find(parent, a):
+    root = a
+    while parent[root] != root:
+        root = parent[root]
+    while parent[a] != root:
+        nxt = parent[a]
+        parent[a] = root
+        a = nxt
+    return root
+
+
+@njit(cache=True)
+def _union(parent, rank, a, b):
+    ra = _find(parent, a)
+    rb = _find(parent, b)
+    if ra == rb:
+        return
+    if rank[ra] < rank[rb]:
+        ra, rb = rb, ra
+    parent[rb] = ra
+    if rank[ra] == rank[rb]:
+        rank[ra] += 1
+
+
+@njit(cache=True)
+def acyclic_coloring(order, ptr, idx, rev):
+    """Greedy acyclic coloring with disjoint sets of 2-colored trees (after Gebremedhin,
+    Tarafdar, Manne, Pothen 2007): every 2-colored subgraph of the result is a forest.
+    Edges are identified by ``min(k, rev[k])``. Cost O(sum of squared degrees * α).
+    """
+    n = ptr.size - 1
+    nnz = idx.size
+    color = np.full(n, -1, dtype=np.int64)
+    forb = np.full(n + 1, -1, dtype=np.int64)
+    parent = np.arange(nnz, dtype=np.int64)
+    rank = np.zeros(nnz, dtype=np.int64)
+    visit_v = np.full(nnz, -1, dtype=np.int64)
+    visit_w = np.full(nnz, -1, dtype=np.int64)
+    first_v = np.full(n + 1, -1, dtype=np.int64)
+    first_k = np.full(n + 1, -1, dtype=np.int64)
+    for v in order:
+        for k in range(ptr[v], ptr[v + 1]):
+            d = color[idx[k]]
+            if d >= 0:
+                forb[d] = v
+        # color c is forbidden if two d-neighbours of v lie in one {c, d} tree
+        for k in range(ptr[v], ptr[v + 1]):
+            w = idx[k]
+            if color[w] < 0:
+                continue
+            for kk in range(ptr[w], ptr[w + 1]):
+                x = idx[kk]
+                if x == v:
+                    continue
+                cx = color[x]
+                if cx < 0 or forb[cx] == v:
+                    continue
+                r = _find(parent, min(kk, rev[kk]))
+                if visit_v[r] != v:
+                    visit_v[r] = v
+                    visit_w[r] = w
+                elif visit_w[r] != w:
+                    forb[cx] = v
+        c = 0
+        while forb[c] == v:
+            c += 1
+        color[v] = c
+        # merge the new edges into their 2-colored trees
+        for k in range(ptr[v], ptr[v + 1]):
+            w = idx[k]
+            d = color[w]
+            if d < 0 or w == v:
+                continue
+            e = min(k, rev[k])
+            for kk in range(ptr[w], ptr[w + 1]):
+                x = idx[kk]
+                if x != v and color[x] == c:
+                    _union(parent, rank, e, min(kk, rev[kk]))
+            if first_v[d] == v:
+                _union(parent, rank, e, first_k[d])
+            else:
+                first_v[d] = v
+                first_k[d] = e
+    return color
+
+
+@njit(cache=True)
+def exclusive_counts(ptr, idx, color, ncolors):
+    """``cnt[k]`` = number of neighbours of row ``i`` (position ``k`` in row ``i``) whose color
+    equals ``color[idx[k]]``. A read ``B[i, color[idx[k]]]`` isolates entry k iff ``cnt[k]==1``.
+    """
+    n = ptr.size - 1
+    tally = np.zeros(ncolors + 1, dtype=np.int64)
+    cnt = np.empty(idx.size, dtype=np.int64)
+    for i in range(n):
+        for k in range(ptr[i], ptr[i + 1]):
+            c = color[idx[k]]
+            if c >= 0:
+                tally[c] += 1
+        for k in range(ptr[i], ptr[i + 1]):
+            c = color[idx[k]]
+            cnt[k] = tally[c] if c >= 0 else 0
+        for k in range(ptr[i], ptr[i + 1]):
+            c = color[idx[k]]
+            if c >= 0:
+                tally[c] = 0
+    return cnt

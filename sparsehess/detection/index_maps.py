@@ -1,0 +1,159 @@
+"""Exact index maps of linear primitives, computed once per equation with numpy/JAX.
+
+Data movement (gather-like: each output element copies at most one operand element) is
+evaluated by running the primitive itself on arrays of element ids.  Scatter-like maps
+(each operand element lands in at most one output element) run the transpose instead.
+Reductions, cumulative sums and ``dot_general`` build their maps directly from the shapes.
+"""
+
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import scipy.sparse as sp
+
+# Element ids travel through float32 transposes exactly up to 2**24; larger arrays are
+# encoded in base 2**12 digits, one transpose per digit.
+_FLOAT32_EXACT = 2 ** 24
+_DIGIT = 2 ** 12
+
+
+def size_of(shape) -> int:
+    return int(math.prod(shape))
+
+
+def bind(eqn, args):
+    """Evaluate ``eqn``'s primitive eagerly on concrete ``args``; returns a list of outputs."""
+    params = eqn.primitive.get_bind_params(eqn.params)
+    with jax.ensure_compile_time_eval():
+        out = eqn.primitive.bind(*args, **params)
+    return list(out) if eqn.primitive.multiple_results else [out]
+
+
+def gather_like(eqn, in_shapes, known, data_positions):
+    """Index maps of a gather-like equation.
+
+    Returns ``{(output position, operand position): idx}`` with ``idx`` an int64 array over
+    the output's elements (operand element copied, -1 for none), or ``None`` when an
+    operand outside ``data_positions`` has no known value.
+    """
+    offsets, args, total = {}, [], 1  # id 0 means "no operand element"
+    for pos, shape in enumerate(in_shapes):
+        if pos in data_positions:
+            offsets[pos] = total
+            ids = np.arange(total, total + size_of(shape), dtype=np.int32).reshape(shape)
+            total += size_of(shape)
+            args.append(ids)
+        elif known[pos] is None:
+            return None
+        else:
+            args.append(known[pos])
+    if total >= np.iinfo(np.int32).max:
+        return None
+    maps = {}
+    for out_pos, out in enumerate(bind(eqn, args)):
+        flat = np.asarray(out).ravel().astype(np.int64)
+        for pos, offset in offsets.items():
+            size = size_of(in_shapes[pos])
+            inside = (flat >= offset) & (flat < offset + size)
+            if inside.any():
+                maps[(out_pos, pos)] = np.where(inside, flat - offset, -1)
+    return maps
+
+
+def scatter_targets(linear_fn, in_shape, out_shape) -> np.ndarray:
+    """For a linear map that sends each input element to at most one output element,
+    the target output element of every input element (-1 when dropped).
+
+    ``linear_fn`` maps a float32 array of ``in_shape`` to one of ``out_shape``.
+    """
+    out_size = size_of(out_shape)
+    with jax.ensure_compile_time_eval():
+        transpose = jax.linear_transpose(linear_fn, jax.ShapeDtypeStruct(in_shape, jnp.float32))
+        ids = np.arange(1, out_size + 1, dtype=np.int64)
+        if out_size + 1 < _FLOAT32_EXACT:
+            (back,) = transpose(jnp.asarray(ids.reshape(out_shape), jnp.float32))
+            target = np.asarray(back).ravel().astype(np.int64)
+        else:
+            target = np.zeros(size_of(in_shape), np.int64)
+            scale, rest = 1, ids
+            while rest.any():
+                digit = rest % _DIGIT
+                (back,) = transpose(jnp.asarray(digit.reshape(out_shape), jnp.float32))
+                target += scale * np.asarray(back).ravel().astype(np.int64)
+                rest, scale = rest // _DIGIT, scale * _DIGIT
+    return target - 1
+
+
+def gather_to_matrix(idx: np.ndarray, in_size: int) -> sp.csr_array:
+    """Bool CSR (len(idx), in_size) with row k set at column idx[k] (none where idx[k] < 0)."""
+    keep = idx >= 0
+    rows = np.nonzero(keep)[0]
+    return sp.csr_array((np.ones(len(rows), bool), (rows, idx[keep])), shape=(len(idx), in_size))
+
+
+def targets_to_matrix(targets: np.ndarray, out_size: int) -> sp.csr_array:
+    """Bool CSR (out_size, len(targets)): output element targets[k] depends on input k."""
+    keep = targets >= 0
+    cols = np.nonzero(keep)[0]
+    return sp.csr_array((np.ones(len(cols), bool), (targets[keep], cols)),
+                        shape=(out_size, len(targets)))
+
+
+def reduction_targets(in_shape, axes) -> np.ndarray:
+    """Output element (row-major over the kept axes) of every input element."""
+    kept = [d for d in range(len(in_shape)) if d not in axes]
+    coords = np.indices(in_shape).reshape(len(in_shape), -1)
+    kept_shape = tuple(in_shape[d] for d in kept)
+    if not kept:
+        return np.zeros(size_of(in_shape), np.int64)
+    return np.ravel_multi_index(tuple(coords[d] for d in kept), kept_shape).astype(np.int64)
+
+
+def cumulative_matrix(shape, axis: int, reverse: bool) -> sp.csr_array:
+    """Bool CSR (size, size): element i of a cumulative op along ``axis`` depends on j."""
+    length = shape[axis]
+    ids = np.arange(size_of(shape)).reshape(shape)
+    ids = np.moveaxis(ids, axis, -1).reshape(-1, length)            # (lines, length)
+    i, j = np.tril_indices(length) if not reverse else np.triu_indices(length)
+    rows = ids[:, i].ravel()
+    cols = ids[:, j].ravel()
+    n = size_of(shape)
+    return sp.csr_array((np.ones(len(rows), bool), (rows, cols)), shape=(n, n))
+
+
+def dot_general_triples(lhs_shape, rhs_shape, dimension_numbers, lhs_value=None, rhs_value=None):
+    """Triples (out, lhs, rhs) of element ids with out += lhs * rhs in ``dot_general``.
+
+    Triples whose lhs or rhs element is a known exact zero are dropped.
+    Returns three int64 arrays of equal length and the output size.
+    """
+    (lc, rc), (lb, rb) = dimension_numbers
+    lf = [d for d in range(len(lhs_shape)) if d not in lc and d not in lb]
+    rf = [d for d in range(len(rhs_shape)) if d not in rc and d not in rb]
+    batch = size_of([lhs_shape[d] for d in lb])
+    contract = size_of([lhs_shape[d] for d in lc])
+    nl, nr = size_of([lhs_shape[d] for d in lf]), size_of([rhs_shape[d] for d in rf])
+    lhs_ids = np.arange(size_of(lhs_shape)).reshape(lhs_shape)
+    rhs_ids = np.arange(size_of(rhs_shape)).reshape(rhs_shape)
+    lhs_ids = np.transpose(lhs_ids, list(lb) + lf + list(lc)).reshape(batch, nl, 1, contract)
+    rhs_ids = np.transpose(rhs_ids, list(rb) + rf + list(rc)).reshape(batch, 1, nr, contract)
+    out_ids = np.arange(batch * nl * nr).reshape(batch, nl, nr, 1)
+    full = (batch, nl, nr, contract)
+    out_t = np.broadcast_to(out_ids, full).ravel()
+    lhs_t = np.broadcast_to(lhs_ids, full).ravel()
+    rhs_t = np.broadcast_to(rhs_ids, full).ravel()
+    keep = np.ones(len(out_t), bool)
+    if lhs_value is not None:
+        keep &= np.asarray(lhs_value).ravel()[lhs_t] != 0
+    if rhs_value is not None:
+        keep &= np.asarray(rhs_value).ravel()[rhs_t] != 0
+    if not keep.all():
+        out_t, lhs_t, rhs_t = out_t[keep], lhs_t[keep], rhs_t[keep]
+    return out_t, lhs_t, rhs_t, batch * nl * nr
+
+
+def targets_to_matrix_pairs(out_ids, in_ids, out_size: int, in_size: int) -> sp.csr_array:
+    """Bool CSR (out_size, in_size) with entries (out_ids[k], in_ids[k])."""
+    return sp.csr_array((np.ones(len(out_ids), bool), (out_ids, in_ids)), shape=(out_size, in_size))

@@ -1,0 +1,191 @@
+"""Walks a jaxpr once, propagating dependency patterns through every equation.
+
+Forward pass: each value gets a bool CSR pattern (its size, n inputs) and, where it is
+computable from constants alone, its concrete value (used to prove structural zeros and to
+resolve constant indices).  Nested jaxprs of call-like primitives are inlined.
+
+Hessian pass (scalar output): walking the recorded equations backwards marks the elements
+that reach the output; every interaction at a reached output element adds the outer
+product of its operands' patterns to the Hessian pattern.
+"""
+
+import warnings
+from dataclasses import dataclass
+
+import jax
+from jax.extend.core import Literal
+import numpy as np
+import scipy.sparse as sp
+
+from ..errors import SparsityWarning, UnsupportedPrimitiveError
+from . import patterns
+from .index_maps import bind, size_of
+from .primitives import PRIMITIVE_RULES, EqnContext, conservative
+
+# Primitives whose body is a jaxpr that is simply called: inlined into the walk.
+CALL_PRIMITIVES = {
+    "jit": "jaxpr", "pjit": "jaxpr", "closed_call": "call_jaxpr", "core_call": "call_jaxpr",
+    "remat": "jaxpr", "remat2": "jaxpr", "checkpoint": "jaxpr",
+    "custom_jvp_call": "call_jaxpr", "custom_vjp_call": "call_jaxpr",
+    "custom_vjp_call_jaxpr": "fun_jaxpr",
+}
+
+# Evaluating a constant subexpression is skipped above this many elements (kept unknown).
+_MAX_KNOWN_SIZE = 50_000_000
+
+
+class Value:
+    """One array in the walk: shape, whether it is differentiable, pattern, known value."""
+
+    __slots__ = ("shape", "size", "inexact", "pattern", "known")
+
+    def __init__(self, shape, dtype, pattern, known=None):
+        self.shape = tuple(shape)
+        self.size = size_of(shape)
+        self.inexact = bool(np.issubdtype(dtype, np.inexact))
+        self.pattern = pattern
+        self.known = known
+
+
+@dataclass
+class _Recorded:
+    structure: object
+    inputs: list
+    outputs: list
+
+
+class Propagator:
+    """Propagates patterns for one traced function; ``n`` is the number of input elements."""
+
+    def __init__(self, n: int, *, record: bool, strict: bool = False):
+        self.n = n
+        self.record = record
+        self.strict = strict
+        self.tape = []
+        self.warned = set()
+
+    # ------------------------------------------------------------ forward
+    def run(self, closed_jaxpr, inputs):
+        """Walk ``closed_jaxpr`` with ``inputs`` (list of Value); returns the output Values."""
+        consts = [self.constant(c, np.shape(c), np.result_type(c)) for c in closed_jaxpr.consts]
+        return self.walk(closed_jaxpr.jaxpr, consts, inputs)
+
+    def constant(self, value, shape, dtype):
+        known = None if isinstance(value, jax.core.Tracer) else np.asarray(value)
+        return Value(shape, dtype, patterns.empty(size_of(shape), self.n), known)
+
+    def walk(self, jaxpr, consts, inputs):
+        env = {}
+        for var, val in zip(jaxpr.constvars, consts):
+            env[var] = val
+        for var, val in zip(jaxpr.invars, inputs):
+            env[var] = val
+
+        def read(atom):
+            if isinstance(atom, Literal):
+                return self.constant(atom.val, atom.aval.shape, atom.aval.dtype)
+            return env[atom]
+
+        for eqn in jaxpr.eqns:
+            ins = [read(a) for a in eqn.invars]
+            outs = self.equation(eqn, ins)
+            for var, val in zip(eqn.outvars, outs):
+                env[var] = val
+        return [read(a) for a in jaxpr.outvars]
+
+    def equation(self, eqn, ins):
+        name = eqn.primitive.name
+        avals = [v.aval for v in eqn.outvars]
+        if all(v.known is not None for v in ins) and not eqn.effects:
+            values = self.evaluate(eqn, ins, avals)
+            if values is not None:
+                return values
+        if name in CALL_PRIMITIVES:
+            inner = eqn.params[CALL_PRIMITIVES[name]]
+            if hasattr(inner, "jaxpr"):
+                consts = [self.constant(c, np.shape(c), np.result_type(c)) for c in inner.consts]
+                inner = inner.jaxpr
+            else:
+                consts = []
+            return self.walk(inner, consts, ins)
+        rule = PRIMITIVE_RULES.get(name)
+        if rule is None:
+            rule = self.unknown_primitive(name)
+        ctx = EqnContext(eqn, [v.shape for v in ins], [v.known for v in ins],
+                         [tuple(a.shape) for a in avals])
+        structure = rule(ctx)
+        outs = [Value(a.shape, a.dtype, patterns.empty(size_of(a.shape), self.n)) for a in avals]
+        for o, p, local in structure.maps:
+            if outs[o].inexact and ins[p].inexact and ins[p].pattern.nnz:
+                outs[o].pattern = patterns.union(outs[o].pattern, local.forward(ins[p].pattern))
+        if self.record:
+            self.tape.append(_Recorded(structure, ins, outs))
+        return outs
+
+    def evaluate(self, eqn, ins, avals):
+        """Concrete outputs of an equation whose operands are all known, or None."""
+        if sum(size_of(a.shape) for a in avals) > _MAX_KNOWN_SIZE:
+            return None
+        try:
+            results = bind(eqn, [v.known for v in ins])
+        except Exception:  # noqa: BLE001 - a constant we cannot evaluate just stays unknown
+            return None
+        return [Value(a.shape, a.dtype, patterns.empty(size_of(a.shape), self.n), np.asarray(r))
+                for a, r in zip(avals, results)]
+
+    def unknown_primitive(self, name):
+        if self.strict:
+            raise UnsupportedPrimitiveError(
+                f"sparsity detection has no rule for the JAX primitive '{name}'. Pass "
+                f"strict=False to use a conservative rule (denser pattern), or rewrite f "
+                f"without '{name}'.")
+        if name not in self.warned:
+            self.warned.add(name)
+            warnings.warn(
+                f"sparsity detection has no exact rule for the JAX primitive '{name}': "
+                f"every output of it is assumed to depend on every input (a valid but denser "
+                f"pattern).", SparsityWarning, stacklevel=6)
+        return conservative
+
+    # ------------------------------------------------------------ Hessian
+    def hessian(self, outputs) -> sp.csr_array:
+        """Symmetric bool (n, n) Hessian pattern of the sum of ``outputs``' elements."""
+        reached = {id(v): np.ones(v.size, bool) for v in outputs if v.inexact}
+        blocks = []
+        for rec in reversed(self.tape):
+            outs_reached = [reached.get(id(v)) for v in rec.outputs]
+            if all(r is None or not r.any() for r in outs_reached):
+                continue
+            for o, p, local in rec.structure.maps:
+                r = outs_reached[o]
+                operand = rec.inputs[p]
+                if r is None or not operand.inexact or operand.pattern.nnz == 0:
+                    continue
+                back = local.backward(r)
+                key = id(operand)
+                reached[key] = back if key not in reached else reached[key] | back
+            for it in rec.structure.interactions:
+                r = outs_reached[it.out]
+                if r is not None and r.any():
+                    blocks.append(self.interaction_pattern(it, rec, r))
+        total = patterns.empty(self.n, self.n)
+        for block in blocks:
+            total = patterns.union(total, block)
+        return patterns.union(total, sp.csr_array(total.T))
+
+    @staticmethod
+    def interaction_pattern(it, rec, r):
+        if it.a is None:
+            rows = patterns.gather_rows(rec.outputs[it.out].pattern, np.nonzero(r)[0])
+            return patterns.outer_product(rows, rows)
+        a, b = rec.inputs[it.a], rec.inputs[it.b]
+        if not (a.inexact and b.inexact) or a.pattern.nnz == 0 or b.pattern.nnz == 0:
+            return patterns.empty(a.pattern.shape[1], a.pattern.shape[1])
+        if it.out_elems is None:
+            idx = np.nonzero(r)[0]
+            ia = ib = idx
+        else:
+            keep = r[it.out_elems]
+            ia, ib = it.a_elems[keep], it.b_elems[keep]
+        return patterns.outer_product(patterns.gather_rows(a.pattern, ia),
+                                      patterns.gather_rows(b.pattern, ib))

@@ -1,0 +1,318 @@
+"""The primitive table: each JAX primitive is classified once, and each class has one rule.
+
+Classes (by the structure of first and second derivatives):
+  linear            out = sum of operands, no curvature (add, neg, convert, ...)
+  piecewise_linear  first derivative piecewise constant, no curvature (abs, max, select_n, ...)
+  zero_derivative   output does not depend differentiably on inputs (comparisons, sign, ...)
+  nonlinear_unary   curvature only on the diagonal (exp, tanh, ...)
+  nonlinear         curvature between every pair of operands (pow, atan2, ...)
+  bilinear          curvature only between the two operands (mul, dot_general)
+  data_movement     copies elements (reshape, slice, gather, ...): maps from index evaluation
+  reduction / cumulative / scatter    linear many-to-one maps built from the shapes
+
+A rule takes an ``EqnContext`` and returns an ``EqnStructure``.  Primitives missing from the
+table get ``conservative`` (every output element depends on every input element, with
+curvature among all of them) and a ``SparsityWarning`` from the interpreter.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+from jax import lax
+
+from . import index_maps
+from .index_maps import size_of
+from .structure import EqnStructure, Interaction, LocalMap
+
+
+@dataclass
+class EqnContext:
+    """What a rule may look at: the equation, operand shapes, known constant values."""
+
+    eqn: object
+    in_shapes: list
+    known: list          # np.ndarray for operands with a value known at detection time, else None
+    out_shapes: list
+
+    @property
+    def params(self):
+        return self.eqn.params
+
+    def in_size(self, pos: int) -> int:
+        return size_of(self.in_shapes[pos])
+
+    def out_size(self, pos: int = 0) -> int:
+        return size_of(self.out_shapes[pos])
+
+
+# ---------------------------------------------------------------- elementwise helpers
+
+def _elementwise_index(ctx, pos, out_pos=0):
+    """Operand element used by each output element of an elementwise op (numpy-style
+    broadcasting of size-1 dimensions); None means the identity."""
+    in_shape, out_shape = tuple(ctx.in_shapes[pos]), tuple(ctx.out_shapes[out_pos])
+    if in_shape == out_shape:
+        return None
+    try:
+        ids = np.broadcast_to(np.arange(ctx.in_size(pos)).reshape(in_shape), out_shape)
+    except ValueError:
+        raise ValueError(f"{ctx.eqn.primitive.name}: operand shape {in_shape} does not "
+                         f"broadcast elementwise to {out_shape}") from None
+    return ids.ravel()
+
+
+def _elementwise_map(ctx, pos, keep=None, out_pos=0):
+    """LocalMap of an elementwise op for operand ``pos``; ``keep`` masks output elements."""
+    idx = _elementwise_index(ctx, pos, out_pos)
+    if keep is not None and not np.all(keep):
+        base = np.arange(ctx.out_size(out_pos)) if idx is None else idx
+        idx = np.where(np.broadcast_to(keep, base.shape), base, -1)
+    return LocalMap(ctx.out_size(out_pos), ctx.in_size(pos), gather=idx)
+
+
+def _elementwise_interaction(ctx, a, b):
+    ia, ib = _elementwise_index(ctx, a), _elementwise_index(ctx, b)
+    if ia is None and ib is None:
+        return Interaction(0, a, b)
+    n = ctx.out_size()
+    arange = np.arange(n)
+    return Interaction(0, a, b, arange, arange if ia is None else ia, arange if ib is None else ib)
+
+
+def _nonzero_mask(ctx, pos):
+    """Output-shaped mask of operand ``pos`` being nonzero where its value is known, else None."""
+    value = ctx.known[pos]
+    if value is None:
+        return None
+    return np.broadcast_to(np.asarray(value) != 0, ctx.out_shapes[0]).ravel()
+
+
+# ---------------------------------------------------------------- rules by class
+
+def linear(ctx):
+    """Each output element depends on the same element of every operand; no curvature."""
+    return EqnStructure(maps=[(0, p, _elementwise_map(ctx, p)) for p in range(len(ctx.in_shapes))])
+
+
+piecewise_linear = linear
+
+
+def zero_derivative(ctx):
+    return EqnStructure()
+
+
+def nonlinear_unary(ctx):
+    return EqnStructure(maps=[(0, 0, _elementwise_map(ctx, 0))],
+                        interactions=[_elementwise_interaction(ctx, 0, 0)])
+
+
+def nonlinear(ctx):
+    """Elementwise with curvature between every pair of operands."""
+    n = len(ctx.in_shapes)
+    return EqnStructure(
+        maps=[(0, p, _elementwise_map(ctx, p)) for p in range(n)],
+        interactions=[_elementwise_interaction(ctx, a, b) for a in range(n) for b in range(a, n)])
+
+
+def mul(ctx):
+    """x * y: a known zero factor removes the dependency on the other factor."""
+    return EqnStructure(
+        maps=[(0, 0, _elementwise_map(ctx, 0, _nonzero_mask(ctx, 1))),
+              (0, 1, _elementwise_map(ctx, 1, _nonzero_mask(ctx, 0)))],
+        interactions=[_elementwise_interaction(ctx, 0, 1)])
+
+
+def div(ctx):
+    """x / y: linear in x, nonlinear in y."""
+    return EqnStructure(
+        maps=[(0, 0, _elementwise_map(ctx, 0)),
+              (0, 1, _elementwise_map(ctx, 1, _nonzero_mask(ctx, 0)))],
+        interactions=[_elementwise_interaction(ctx, 0, 1), _elementwise_interaction(ctx, 1, 1)])
+
+
+def integer_pow(ctx):
+    y = ctx.params["y"]
+    if y == 0:
+        return zero_derivative(ctx)
+    if y == 1:
+        return linear(ctx)
+    return nonlinear_unary(ctx)
+
+
+def select_n(ctx):
+    """select_n(which, *cases): piecewise in the cases, no derivative w.r.t. ``which``."""
+    which = ctx.known[0]
+    maps = []
+    for k in range(1, len(ctx.in_shapes)):
+        keep = None
+        if which is not None:
+            keep = np.broadcast_to(np.asarray(which).astype(np.int64) == k - 1,
+                                   ctx.out_shapes[0]).ravel()
+        maps.append((0, k, _elementwise_map(ctx, k, keep)))
+    return EqnStructure(maps=maps)
+
+
+def conservative(ctx):
+    """Every output element depends on every operand element, with curvature among all."""
+    maps, interactions = [], []
+    for o in range(len(ctx.out_shapes)):
+        for p in range(len(ctx.in_shapes)):
+            maps.append((o, p, LocalMap(ctx.out_size(o), ctx.in_size(p), dense=True)))
+        interactions.append(Interaction(o))
+    return EqnStructure(maps=maps, interactions=interactions)
+
+
+def data_movement(*data_positions):
+    """Rule for a gather-like primitive whose operands ``data_positions`` are copied
+    (``None`` = all operands).  Other operands (indices, start positions) must be known
+    constants for an exact map; otherwise every output element may come from any element."""
+
+    def rule(ctx):
+        positions = range(len(ctx.in_shapes)) if data_positions == (None,) else data_positions
+        maps = index_maps.gather_like(ctx.eqn, ctx.in_shapes, ctx.known, set(positions))
+        if maps is None:
+            return EqnStructure(maps=[(o, p, LocalMap(ctx.out_size(o), ctx.in_size(p), dense=True))
+                                      for o in range(len(ctx.out_shapes)) for p in positions])
+        return EqnStructure(maps=[(o, p, LocalMap(ctx.out_size(o), ctx.in_size(p), gather=idx))
+                                  for (o, p), idx in maps.items()])
+    return rule
+
+
+def _scatter_updates_map(ctx):
+    """LocalMap of a scatter's updates (operand 2) into its output, or None if indices unknown."""
+    indices = ctx.known[1]
+    if indices is None:
+        return None
+    out_shape, upd_shape = ctx.out_shapes[0], ctx.in_shapes[2]
+    params = dict(ctx.params)
+    zeros = np.zeros(out_shape, np.float32)
+
+    def place(updates):
+        return lax.scatter_add_p.bind(zeros, indices, updates, **params)
+
+    targets = index_maps.scatter_targets(place, upd_shape, out_shape)
+    return LocalMap(ctx.out_size(), size_of(upd_shape),
+                    matrix=index_maps.targets_to_matrix(targets, ctx.out_size()))
+
+
+def scatter_add(ctx):
+    """out = operand + updates placed at constant indices."""
+    upd = _scatter_updates_map(ctx)
+    if upd is None:
+        upd = LocalMap(ctx.out_size(), ctx.in_size(2), dense=True)
+    return EqnStructure(maps=[(0, 0, _elementwise_map(ctx, 0)), (0, 2, upd)])
+
+
+def scatter(ctx):
+    """out = operand with the elements at constant indices overwritten by updates."""
+    upd = _scatter_updates_map(ctx)
+    if upd is None:
+        return EqnStructure(maps=[(0, 0, _elementwise_map(ctx, 0)),
+                                  (0, 2, LocalMap(ctx.out_size(), ctx.in_size(2), dense=True))])
+    overwritten = np.diff(upd.matrix.indptr) > 0
+    return EqnStructure(maps=[(0, 0, _elementwise_map(ctx, 0, ~overwritten)), (0, 2, upd)])
+
+
+def _reduction_map(ctx):
+    targets = index_maps.reduction_targets(ctx.in_shapes[0], ctx.params["axes"])
+    return LocalMap(ctx.out_size(), ctx.in_size(0),
+                    matrix=index_maps.targets_to_matrix(targets, ctx.out_size()))
+
+
+def reduction(ctx):
+    """reduce_sum / reduce_max / reduce_min over ``axes``: linear or piecewise linear."""
+    return EqnStructure(maps=[(0, 0, _reduction_map(ctx))])
+
+
+def reduction_nonlinear(ctx):
+    """reduce_prod and friends: curvature among all elements of each reduced group."""
+    return EqnStructure(maps=[(0, 0, _reduction_map(ctx))], interactions=[Interaction(0)])
+
+
+def _cumulative_map(ctx):
+    matrix = index_maps.cumulative_matrix(ctx.in_shapes[0], ctx.params["axis"],
+                                          ctx.params["reverse"])
+    return LocalMap(ctx.out_size(), ctx.in_size(0), matrix=matrix)
+
+
+def cumulative(ctx):
+    """cumsum / cummax / cummin: element i depends on the prefix (or suffix) up to i."""
+    return EqnStructure(maps=[(0, 0, _cumulative_map(ctx))])
+
+
+def cumulative_nonlinear(ctx):
+    """cumprod / cumlogsumexp: prefix dependencies with curvature among them."""
+    return EqnStructure(maps=[(0, 0, _cumulative_map(ctx))], interactions=[Interaction(0)])
+
+
+def dot_general(ctx):
+    """Bilinear contraction: exact element triples, known zeros of a constant operand skipped."""
+    out_t, lhs_t, rhs_t, out_size = index_maps.dot_general_triples(
+        ctx.in_shapes[0], ctx.in_shapes[1], ctx.params["dimension_numbers"],
+        ctx.known[0], ctx.known[1])
+    lhs_map = index_maps.targets_to_matrix_pairs(out_t, lhs_t, out_size, ctx.in_size(0))
+    rhs_map = index_maps.targets_to_matrix_pairs(out_t, rhs_t, out_size, ctx.in_size(1))
+    return EqnStructure(
+        maps=[(0, 0, LocalMap(out_size, ctx.in_size(0), matrix=lhs_map)),
+              (0, 1, LocalMap(out_size, ctx.in_size(1), matrix=rhs_map))],
+        interactions=[Interaction(0, 0, 1, out_t, lhs_t, rhs_t)])
+
+
+# ---------------------------------------------------------------- the table
+
+PRIMITIVE_CLASSES = {
+    "linear": (
+        "add", "add_any", "sub", "neg", "convert_element_type", "copy", "copy_p", "real", "imag",
+        "conj", "reduce_precision", "optimization_barrier", "sharding_constraint", "mesh_cast",
+        "reshard", "pvary", "device_put",
+    ),
+    "piecewise_linear": ("abs", "max", "min", "clamp", "rem"),
+    "zero_derivative": (
+        "sign", "floor", "ceil", "round", "is_finite", "eq", "ne", "lt", "le", "gt", "ge", "and",
+        "or", "not", "xor", "iota", "stop_gradient", "argmax", "argmin", "random_bits",
+        "random_seed", "random_wrap", "random_unwrap", "random_fold_in", "random_split",
+        "threefry2x32", "shift_left", "shift_right_logical", "shift_right_arithmetic",
+        "population_count", "clz", "nextafter", "reduce_and", "reduce_or", "reduce_xor",
+        "rng_bit_generator", "bitcast_convert_type", "eq_to",
+    ),
+    "nonlinear_unary": (
+        "exp", "exp2", "expm1", "log", "log1p", "sin", "cos", "tan", "tanh", "logistic", "sqrt",
+        "rsqrt", "cbrt", "erf", "erfc", "erf_inv", "lgamma", "digamma", "asin", "acos", "atan",
+        "sinh", "cosh", "asinh", "acosh", "atanh", "square", "bessel_i0e", "bessel_i1e",
+    ),
+    "nonlinear": ("pow", "atan2", "igamma", "igammac", "polygamma", "zeta", "regularized_incomplete_beta"),
+}
+
+PRIMITIVE_RULES = {name: globals()[cls] for cls, names in PRIMITIVE_CLASSES.items() for name in names}
+PRIMITIVE_RULES.update({
+    "mul": mul,
+    "div": div,
+    "integer_pow": integer_pow,
+    "select_n": select_n,
+    "dot_general": dot_general,
+    "reduce_sum": reduction,
+    "reduce_max": reduction,
+    "reduce_min": reduction,
+    "reduce_prod": reduction_nonlinear,
+    "cumsum": cumulative,
+    "cummax": cumulative,
+    "cummin": cumulative,
+    "cumprod": cumulative_nonlinear,
+    "cumlogsumexp": cumulative_nonlinear,
+    "scatter-add": scatter_add,
+    "scatter_add": scatter_add,
+    "scatter": scatter,
+    "broadcast_in_dim": data_movement(0),
+    "reshape": data_movement(0),
+    "squeeze": data_movement(0),
+    "expand_dims": data_movement(0),
+    "transpose": data_movement(0),
+    "slice": data_movement(0),
+    "rev": data_movement(0),
+    "split": data_movement(0),
+    "gather": data_movement(0),
+    "dynamic_slice": data_movement(0),
+    "pad": data_movement(0, 1),
+    "dynamic_update_slice": data_movement(0, 1),
+    "concatenate": data_movement(None),
+})

@@ -1,0 +1,87 @@
+"""The local structure of one jaxpr equation: first-order maps and second-order interactions.
+
+A rule (see ``primitives.py``) describes an equation by
+  * ``LocalMap``s: which operand elements each output element depends on (the structural
+    local Jacobian), used forwards to propagate dependency patterns and backwards to find
+    the elements that reach the function's output;
+  * ``Interaction``s: which (operand element, operand element) pairs have a structurally
+    nonzero second derivative for a given output element (the local Hessian).
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+
+from . import patterns
+
+
+@dataclass(frozen=True)
+class LocalMap:
+    """Structural Jacobian of one output (size ``out_size``) w.r.t. one operand (``in_size``).
+
+    Exactly one representation is used:
+      * ``gather``: int array (out_size,), the single operand element each output element
+        depends on, -1 for none;
+      * ``matrix``: bool CSR (out_size, in_size), for many-to-one maps (reductions, products);
+      * ``dense=True``: every output element depends on every operand element;
+      * none of these: the identity (out_size == in_size).
+    """
+
+    out_size: int
+    in_size: int
+    gather: np.ndarray | None = None
+    matrix: sp.csr_array | None = None
+    dense: bool = False
+
+    def forward(self, operand: sp.csr_array) -> sp.csr_array:
+        """Pattern of the output (out_size, n) given the operand's pattern (in_size, n)."""
+        if self.dense:
+            cols = patterns.row_union(operand)
+            indptr = np.arange(self.out_size + 1, dtype=np.int64) * len(cols)
+            indices = np.tile(cols, self.out_size)
+            return sp.csr_array((np.ones(len(indices), bool), indices, indptr),
+                                shape=(self.out_size, operand.shape[1]))
+        if self.matrix is not None:
+            return sp.csr_array(self.matrix @ operand)
+        if self.gather is not None:
+            return patterns.gather_rows(operand, self.gather)
+        return operand
+
+    def backward(self, reached_out: np.ndarray) -> np.ndarray:
+        """Operand elements (bool, in_size) that feed any of the reached output elements."""
+        if self.dense:
+            return np.full(self.in_size, bool(reached_out.any()))
+        if self.matrix is not None:
+            return (self.matrix.T @ reached_out.astype(np.int8)) > 0
+        if self.gather is not None:
+            reached_in = np.zeros(self.in_size, bool)
+            src = self.gather[reached_out]
+            reached_in[src[src >= 0]] = True
+            return reached_in
+        return reached_out
+
+
+@dataclass(frozen=True)
+class Interaction:
+    """Structurally nonzero ∂² out[o] / ∂ a[i] ∂ b[j] for each triple (o, i, j).
+
+    ``out``, ``a`` and ``b`` are positions of the output and the two operands.  The element
+    arrays have equal length; ``None`` for all three means the elementwise triple (k, k, k).
+    ``a is None`` marks the conservative "every pair of inputs of this output" interaction.
+    """
+
+    out: int
+    a: int | None = None
+    b: int | None = None
+    out_elems: np.ndarray | None = None
+    a_elems: np.ndarray | None = None
+    b_elems: np.ndarray | None = None
+
+
+@dataclass
+class EqnStructure:
+    """Everything detection needs to know about one equation."""
+
+    maps: list = field(default_factory=list)          # (output position, operand position, LocalMap)
+    interactions: list = field(default_factory=list)  # Interaction
