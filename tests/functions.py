@@ -653,7 +653,9 @@ def two_args(p, x):
 
 
 add("argnums1", two_args, lambda rng: (rng.normal(size=8), rng.uniform(-1, 1, size=8)), argnums=1)
-add("argnums0_of_two", two_args, lambda rng: (rng.normal(size=8), rng.uniform(-1, 1, size=8)), argnums=0)
+add("argnums0_of_two", two_args, lambda rng: (rng.normal(size=8), rng.uniform(-1, 1, size=8)), argnums=0,
+    # in p only exp(p[i] * x[i+1]) is nonlinear: diagonal except the last entry
+    hess_pattern=lambda: np.diag(np.arange(8) < 7))
 
 INT_IDX = np.array([4, 4, 0, 2, 6], dtype=np.int32)
 

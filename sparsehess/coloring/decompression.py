@@ -1,0 +1,166 @@
+"""Substitution (acyclic) decompression: schedules built once in numba, applied in numpy or JAX.
+
+For an acyclic coloring every 2-colored component is a tree. With ``B = A @ S`` and a tree
+rooted at a center, the entry between a vertex ``u`` and its parent ``p`` is
+``A[u, p] = B[u, color[p]] - sum over children c of u of A[c, u]``: vertices are processed by
+height (leaves first), each height a vectorised gather and segment sum.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True)
+def tree_schedule(ptr, idx, rev, color, ncolors):
+    """Root every 2-colored tree at a center by leaf peeling.
+
+    Tree nodes are pairs (vertex u, other color d); ``nodeof[k]`` is the node of CSR position
+    ``k = (u, w)`` (d = color[w]). Returns ``(order, level_ptr, brow, bcol, parent, child_of)``:
+    non-root nodes sorted by height (``order``; heights split by ``level_ptr``), for each node
+    the B entry ``(brow, bcol)`` it subtracts from and its ``parent`` node (-1 for a root), and
+    for each off-diagonal position the child node whose parent edge carries the value.
+    Raises if a 2-colored component has a cycle.
+    """
+    n = ptr.size - 1
+    nnz = idx.size
+    nodeof = np.empty(nnz, dtype=np.int64)
+    node_vert = np.empty(nnz, dtype=np.int64)
+    deg = np.zeros(nnz, dtype=np.int64)
+    last = np.full(ncolors + 1, -1, dtype=np.int64)
+    nid = np.empty(ncolors + 1, dtype=np.int64)
+    nn = 0
+    for u in range(n):
+        for k in range(ptr[u], ptr[u + 1]):
+            d = color[idx[k]]
+            if last[d] != u:
+                last[d] = u
+                nid[d] = nn
+                node_vert[nn] = u
+                nn += 1
+            nodeof[k] = nid[d]
+            deg[nid[d]] += 1
+    node_ptr = np.zeros(nn + 1, dtype=np.int64)
+    for a in range(nn):
+        node_ptr[a + 1] = node_ptr[a] + deg[a]
+    fill = node_ptr[:-1].copy()
+    node_pos = np.empty(nnz, dtype=np.int64)
+    for k in range(nnz):
+        a = nodeof[k]
+        node_pos[fill[a]] = k
+        fill[a] += 1
+    removed = np.zeros(nn, dtype=np.bool_)
+    parent = np.full(nn, -1, dtype=np.int64)
+    level = np.zeros(nn, dtype=np.int64)
+    cur = np.empty(nn, dtype=np.int64)
+    nxt = np.empty(nn, dtype=np.int64)
+    ncur = 0
+    for a in range(nn):
+        if deg[a] == 1:
+            cur[ncur] = a
+            ncur += 1
+    nremoved = 0
+    r = 1
+    while ncur > 0:
+        nnext = 0
+        for t in range(ncur):
+            a = cur[t]
+            if removed[a]:
+                continue
+            b = -1
+            for s in range(node_ptr[a], node_ptr[a + 1]):
+                bb = nodeof[rev[node_pos[s]]]
+                if not removed[bb]:
+                    b = bb
+                    break
+            removed[a] = True
+            nremoved += 1
+            level[a] = r
+            if b < 0:
+                continue
+            parent[a] = b
+            deg[b] -= 1
+            if deg[b] == 1:
+                nxt[nnext] = b
+                nnext += 1
+            elif deg[b] == 0:
+                removed[b] = True
+                nremoved += 1
+        cur, nxt = nxt, cur
+        ncur = nnext
+        r += 1
+    if nremoved != nn:
+        raise ValueError("a 2-colored subgraph contains a cycle: not an acyclic coloring")
+    nlev = r
+    counts = np.zeros(nlev + 1, dtype=np.int64)
+    for a in range(nn):
+        if parent[a] >= 0:
+            counts[level[a]] += 1
+    level_ptr = np.zeros(nlev + 1, dtype=np.int64)
+    for lv in range(1, nlev + 1):
+        level_ptr[lv] = level_ptr[lv - 1] + counts[lv]
+    pos = level_ptr[:-1].copy()
+    order = np.empty(level_ptr[nlev], dtype=np.int64)
+    for a in range(nn):
+        if parent[a] >= 0:
+            order[pos[level[a] - 1]] = a
+            pos[level[a] - 1] += 1
+    brow = node_vert[:nn].copy()
+    bcol = np.full(nn, -1, dtype=np.int64)
+    for a in range(nn):
+        if parent[a] >= 0:
+            bcol[a] = color[node_vert[parent[a]]]
+    child_of = np.empty(nnz, dtype=np.int64)
+    for k in range(nnz):
+        a = nodeof[k]
+        b = nodeof[rev[k]]
+        child_of[k] = a if parent[a] == b else b
+    # drop the empty trailing levels
+    nz = 1
+    for lv in range(1, nlev + 1):
+        if level_ptr[lv] > level_ptr[lv - 1]:
+            nz = lv + 1
+    return order, level_ptr[:nz].copy(), brow, bcol, parent, child_of
+
+
+@njit(cache=True)
+def tree_values(order, brow, bcol, parent, bmat):
+    """Sequential substitution: the parent-edge value of every tree node, shape ``(nnodes,)``."""
+    nn = brow.size
+    val = np.zeros(nn, dtype=bmat.dtype)
+    acc = np.zeros(nn, dtype=bmat.dtype)
+    for a in order:
+        x = bmat[brow[a], bcol[a]] - acc[a]
+        val[a] = x
+        acc[parent[a]] += x
+    return val
+
+
+def chunk_levels(order: np.ndarray, level_ptr: np.ndarray, step_overhead: int = 2048):
+    """Split each height level into chunks of a common width ``W`` (nodes of one level are
+    independent). Returns ``(slots (S, W), W)`` with -1 padding, ``W`` minimising the estimated
+    cost ``S * (W + step_overhead)``.
+    """
+    sizes = np.diff(level_ptr)
+    sizes = sizes[sizes > 0]
+    if sizes.size == 0:
+        return np.full((0, 1), -1, dtype=np.int64), 1
+    best = None
+    w = 1
+    while True:
+        steps = int(np.sum(-(-sizes // w)))
+        cost = steps * (w + step_overhead)
+        if best is None or cost < best[0]:
+            best = (cost, w, steps)
+        if w >= sizes.max():
+            break
+        w *= 2
+    _, w, steps = best
+    lev_sizes = np.diff(level_ptr)
+    lev_of = np.repeat(np.arange(lev_sizes.size), lev_sizes)
+    rank = np.arange(order.size) - level_ptr[lev_of]
+    chunk_start = np.concatenate([[0], np.cumsum(-(-lev_sizes // w))])[:-1]
+    slots = np.full((steps, w), -1, dtype=np.int64)
+    slots[chunk_start[lev_of] + rank // w, rank % w] = order
+    return slots, w
