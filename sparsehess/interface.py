@@ -38,13 +38,15 @@ def _cached_transform(f, argnums, prepare, **options):
     return transformed
 
 
-def hessian(f, argnums=0, *, method="star", order="largest_first", format="bcoo"):
+def hessian(f, argnums=0, *, method="auto", order="largest_first", format="bcoo"):
     """Sparse Hessian of scalar ``f`` w.r.t. ``args[argnums]``, like ``jax.hessian``.
 
     Returns a function of f's arguments giving an (n, n) matrix over the flattened inputs
     (``format``: "bcoo" = jax.experimental.sparse.BCOO, "scipy" = csr_array, "dense" =
     jax array shaped ``x.shape + x.shape`` for a single array argument).  Costs one
-    Hessian-vector product per color of a ``method`` ("star") coloring of the pattern.
+    Hessian-vector product per color of the pattern's coloring: ``method`` "star" (direct
+    recovery), "acyclic" (substitution, fewer colors), "column" (no symmetry) or "auto"
+    (the fewest colors).
     """
     formats.check_format(format)
     return _cached_transform(f, argnums, plans.prepare_hessian, method=method, order=order,

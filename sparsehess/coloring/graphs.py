@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
+from numba import njit
 
 
 def as_pattern(pattern, *, keep_explicit_zeros: bool = False) -> sp.csr_array:
@@ -17,6 +18,10 @@ def as_pattern(pattern, *, keep_explicit_zeros: bool = False) -> sp.csr_array:
     Explicit stored zeros are dropped unless ``keep_explicit_zeros``; duplicates are merged
     and indices sorted. Shape of the result equals the shape of ``pattern``.
     """
+    if (sp.issparse(pattern) and pattern.format == "csr" and pattern.has_canonical_format
+            and (keep_explicit_zeros or np.all(pattern.data != 0))):
+        return sp.csr_array((np.ones(pattern.nnz, dtype=np.int8), pattern.indices.copy(),
+                             pattern.indptr.copy()), shape=pattern.shape)
     if sp.issparse(pattern):
         coo = sp.coo_array(pattern)
         if coo.ndim != 2:
@@ -49,32 +54,54 @@ def csr_arrays(p: sp.csr_array) -> tuple[np.ndarray, np.ndarray]:
 
 
 def transpose_pattern(p: sp.csr_array) -> sp.csr_array:
-    """Canonical csr pattern of ``p.T`` (shape ``(n, m)``)."""
-    t = sp.csr_array(p.T)
-    t.sort_indices()
-    return t
+    """Canonical csr pattern of ``p.T`` (shape ``(n, m)``): the csc arrays of ``p``."""
+    c = sp.csc_array(p)
+    c.sort_indices()
+    return sp.csr_array((np.ones(c.nnz, dtype=np.int8), c.indices, c.indptr),
+                        shape=(p.shape[1], p.shape[0]))
+
+
+@njit(cache=True)
+def _union_rows(ap, ai, bp, bi, drop_diagonal):
+    """Row-wise union of two csr structures with sorted rows, optionally without (i, i)."""
+    n = ap.size - 1
+    ptr = np.zeros(n + 1, dtype=np.int64)
+    idx = np.empty(ai.size + bi.size, dtype=np.int64)
+    k = 0
+    for i in range(n):
+        a, ae, b, be = ap[i], ap[i + 1], bp[i], bp[i + 1]
+        while a < ae or b < be:
+            if b >= be or (a < ae and ai[a] < bi[b]):
+                j = ai[a]
+                a += 1
+            elif a >= ae or bi[b] < ai[a]:
+                j = bi[b]
+                b += 1
+            else:
+                j = ai[a]
+                a += 1
+                b += 1
+            if not (drop_diagonal and j == i):
+                idx[k] = j
+                k += 1
+        ptr[i + 1] = k
+    return ptr, idx[:k].copy()
 
 
 def symmetrize(p: sp.csr_array) -> sp.csr_array:
     """Structural symmetrization ``p ∪ p.T`` of a square pattern, diagonal included."""
     if p.shape[0] != p.shape[1]:
         raise ValueError(f"a symmetric coloring needs a square pattern, got shape {p.shape}")
-    s = (p + transpose_pattern(p)).tocsr()
-    s.data[:] = 1
-    s = sp.csr_array(s, dtype=np.int8)
-    s.sort_indices()
-    return s
+    t = transpose_pattern(p)
+    ptr, idx = _union_rows(*csr_arrays(p), *csr_arrays(t), False)
+    return sp.csr_array((np.ones(idx.size, dtype=np.int8), idx, ptr), shape=p.shape)
 
 
 def adjacency(sym: sp.csr_array) -> tuple[np.ndarray, np.ndarray]:
     """Adjacency graph ``(ptr, idx)`` of a symmetric pattern: its off-diagonal entries."""
-    coo = sym.tocoo()
-    off = coo.row != coo.col
-    a = sp.csr_array(
-        (np.ones(int(off.sum()), dtype=np.int8), (coo.row[off], coo.col[off])), shape=sym.shape
-    )
-    a.sort_indices()
-    return csr_arrays(a)
+    ptr, idx = csr_arrays(sym)
+    empty = np.zeros(ptr.size, dtype=np.int64)
+    return _union_rows(ptr, idx, empty, idx[:0], True)
 
 
 def bipartite_augmented(p: sp.csr_array) -> sp.csr_array:

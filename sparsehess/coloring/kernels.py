@@ -77,9 +77,15 @@ def dynamic_order(kind, n, ptr1, idx1, ptr2, idx2, dist2):
     nxt = np.full(n, -1, dtype=np.int64)
     prv = np.full(n, -1, dtype=np.int64)
     done = np.zeros(n, dtype=np.bool_)
-    # insertion order; LIFO buckets make the last inserted vertex the first picked. For
-    # incidence_degree, insert by increasing degree so ties go to the largest degree.
-    ins = np.argsort(deg, kind="mergesort") if kind == 1 else np.arange(n)
+    # Insertion order; LIFO buckets make the last inserted vertex the first picked. For
+    # smallest_last the lowest index of a bucket goes first, for incidence_degree the largest
+    # degree, for dynamic_largest_first the highest index.
+    if kind == 0:
+        ins = np.arange(n)[::-1].copy()
+    elif kind == 1:
+        ins = np.argsort(deg, kind="mergesort")
+    else:
+        ins = np.arange(n)
     for v in ins:
         h = head[key[v]]
         nxt[v] = h

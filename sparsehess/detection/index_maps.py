@@ -157,3 +157,73 @@ def dot_general_triples(lhs_shape, rhs_shape, dimension_numbers, lhs_value=None,
 def targets_to_matrix_pairs(out_ids, in_ids, out_size: int, in_size: int) -> sp.csr_array:
     """Bool CSR (out_size, in_size) with entries (out_ids[k], in_ids[k])."""
     return sp.csr_array((np.ones(len(out_ids), bool), (out_ids, in_ids)), shape=(out_size, in_size))
+
+
+def conv_triples(eqn, lhs_shape, rhs_shape, out_shape, lhs_value=None, rhs_value=None):
+    """Triples (out, lhs, rhs) of element ids of ``conv_general_dilated``, or None.
+
+    For each (input feature, kernel position) the convolution is evaluated once on an
+    array of lhs ids with a kernel that is one at that position for every output feature,
+    so each output element receives exactly the id of the lhs element it multiplies.
+    Known exact zeros of either operand are skipped.  None when ids would not be exact.
+    """
+    params = eqn.params
+    if params.get("batch_group_count", 1) != 1 or size_of(lhs_shape) + 1 >= _FLOAT32_EXACT:
+        return None
+    lhs_spec, rhs_spec, out_spec = params["dimension_numbers"]
+    conv_params = {k: v for k, v in params.items() if k not in ("preferred_element_type",)}
+    conv_params["preferred_element_type"] = None
+    lhs_ids = jnp.asarray(np.arange(1, size_of(lhs_shape) + 1).reshape(lhs_shape), jnp.float32)
+    out_feature = np.indices(out_shape)[out_spec[1]].ravel()
+    kernel_dims = [d for d in range(len(rhs_shape)) if d != rhs_spec[0]]
+    rhs_known = None if rhs_value is None else np.asarray(rhs_value) != 0
+    outs, lhss, rhss = [], [], []
+    for position in np.ndindex(*[rhs_shape[d] for d in kernel_dims]):
+        index = [slice(None)] * len(rhs_shape)
+        for d, i in zip(kernel_dims, position):
+            index[d] = i
+        if rhs_known is not None and not rhs_known[tuple(index)].any():
+            continue
+        kernel = np.zeros(rhs_shape, np.float32)
+        kernel[tuple(index)] = 1.0
+        with jax.ensure_compile_time_eval():
+            hit = eqn.primitive.bind(lhs_ids, jnp.asarray(kernel), **conv_params)
+        lhs_t = np.asarray(hit).ravel().astype(np.int64) - 1
+        coords = [None] * len(rhs_shape)
+        coords[rhs_spec[0]] = out_feature
+        for d, i in zip(kernel_dims, position):
+            coords[d] = np.full(len(lhs_t), i)
+        rhs_t = np.ravel_multi_index(tuple(coords), rhs_shape)
+        keep = lhs_t >= 0
+        outs.append(np.nonzero(keep)[0])
+        lhss.append(lhs_t[keep])
+        rhss.append(rhs_t[keep])
+    out_t = np.concatenate(outs) if outs else np.zeros(0, np.int64)
+    lhs_t = np.concatenate(lhss) if lhss else np.zeros(0, np.int64)
+    rhs_t = np.concatenate(rhss) if rhss else np.zeros(0, np.int64)
+    keep = np.ones(len(out_t), bool)
+    if lhs_value is not None:
+        keep &= np.asarray(lhs_value).ravel()[lhs_t] != 0
+    if rhs_value is not None:
+        keep &= np.asarray(rhs_value).ravel()[rhs_t] != 0
+    return out_t[keep], lhs_t[keep], rhs_t[keep]
+
+
+def line_groups(shape, axis: int) -> np.ndarray:
+    """Id of the line along ``axis`` that each element (row-major) belongs to."""
+    coords = np.indices(shape).reshape(len(shape), -1)
+    other = [d for d in range(len(shape)) if d != axis]
+    if not other:
+        return np.zeros(size_of(shape), np.int64)
+    return np.ravel_multi_index(tuple(coords[d] for d in other),
+                                tuple(shape[d] for d in other)).astype(np.int64)
+
+
+def same_group_matrix(out_groups, in_groups) -> sp.csr_array:
+    """Bool CSR (len(out_groups), len(in_groups)): out i depends on in j iff same group."""
+    ngroups = int(max(out_groups.max(initial=-1), in_groups.max(initial=-1))) + 1
+    out_member = sp.csr_array((np.ones(len(out_groups), bool), (np.arange(len(out_groups)), out_groups)),
+                              shape=(len(out_groups), ngroups))
+    in_member = sp.csr_array((np.ones(len(in_groups), bool), (in_groups, np.arange(len(in_groups)))),
+                             shape=(ngroups, len(in_groups)))
+    return sp.csr_array(out_member @ in_member)

@@ -2,32 +2,33 @@
 
 Forward pass: each value gets a bool CSR pattern (its size, n inputs) and, where it is
 computable from constants alone, its concrete value (used to prove structural zeros and to
-resolve constant indices).  Nested jaxprs of call-like primitives are inlined.
+resolve constant indices).  Nested jaxprs of call-like primitives are inlined; control flow
+and custom derivative rules are handled in ``control_flow.py`` and ``custom_rules.py``.
 
 Hessian pass (scalar output): walking the recorded equations backwards marks the elements
 that reach the output; every interaction at a reached output element adds the outer
 product of its operands' patterns to the Hessian pattern.
 """
 
+import contextlib
 import warnings
 from dataclasses import dataclass
 
 import jax
-from jax.extend.core import Literal
 import numpy as np
 import scipy.sparse as sp
+from jax.extend.core import Literal
 
 from ..errors import SparsityWarning, UnsupportedPrimitiveError
 from . import patterns
 from .index_maps import bind, size_of
 from .primitives import PRIMITIVE_RULES, EqnContext, conservative
+from .structure import EqnStructure, LocalMap
 
 # Primitives whose body is a jaxpr that is simply called: inlined into the walk.
 CALL_PRIMITIVES = {
     "jit": "jaxpr", "pjit": "jaxpr", "closed_call": "call_jaxpr", "core_call": "call_jaxpr",
     "remat": "jaxpr", "remat2": "jaxpr", "checkpoint": "jaxpr",
-    "custom_jvp_call": "call_jaxpr", "custom_vjp_call": "call_jaxpr",
-    "custom_vjp_call_jaxpr": "fun_jaxpr",
 }
 
 # Evaluating a constant subexpression is skipped above this many elements (kept unknown).
@@ -37,19 +38,20 @@ _MAX_KNOWN_SIZE = 50_000_000
 class Value:
     """One array in the walk: shape, whether it is differentiable, pattern, known value."""
 
-    __slots__ = ("shape", "size", "inexact", "pattern", "known")
+    __slots__ = ("shape", "size", "dtype", "inexact", "pattern", "known")
 
     def __init__(self, shape, dtype, pattern, known=None):
         self.shape = tuple(shape)
         self.size = size_of(shape)
-        self.inexact = bool(np.issubdtype(dtype, np.inexact))
+        self.dtype = np.dtype(dtype)
+        self.inexact = bool(np.issubdtype(self.dtype, np.inexact))
         self.pattern = pattern
         self.known = known
 
 
 @dataclass
 class _Recorded:
-    structure: object
+    structure: EqnStructure
     inputs: list
     outputs: list
 
@@ -57,29 +59,36 @@ class _Recorded:
 class Propagator:
     """Propagates patterns for one traced function; ``n`` is the number of input elements."""
 
-    def __init__(self, n: int, *, record: bool, strict: bool = False):
+    def __init__(self, n: int, *, record: bool, strict: bool = False, depth: int = 0):
         self.n = n
         self.record = record
         self.strict = strict
+        self.depth = depth       # nesting of custom-derivative rules being traced
         self.tape = []
         self.warned = set()
+        self.cache = {}          # per-equation results reused across loop iterations
 
-    # ------------------------------------------------------------ forward
+    # ------------------------------------------------------------ values
+    def constant(self, value, shape, dtype):
+        known = None if isinstance(value, jax.core.Tracer) or value is None else np.asarray(value)
+        return Value(shape, dtype, patterns.empty(size_of(shape), self.n), known)
+
+    def unknown(self, shape, dtype, pattern=None):
+        return Value(shape, dtype, patterns.empty(size_of(shape), self.n) if pattern is None
+                     else pattern)
+
+    # ------------------------------------------------------------ walking
     def run(self, closed_jaxpr, inputs):
         """Walk ``closed_jaxpr`` with ``inputs`` (list of Value); returns the output Values."""
+        return self.walk_closed(closed_jaxpr, inputs)
+
+    def walk_closed(self, closed_jaxpr, inputs):
         consts = [self.constant(c, np.shape(c), np.result_type(c)) for c in closed_jaxpr.consts]
         return self.walk(closed_jaxpr.jaxpr, consts, inputs)
 
-    def constant(self, value, shape, dtype):
-        known = None if isinstance(value, jax.core.Tracer) else np.asarray(value)
-        return Value(shape, dtype, patterns.empty(size_of(shape), self.n), known)
-
     def walk(self, jaxpr, consts, inputs):
-        env = {}
-        for var, val in zip(jaxpr.constvars, consts):
-            env[var] = val
-        for var, val in zip(jaxpr.invars, inputs):
-            env[var] = val
+        env = dict(zip(jaxpr.constvars, consts))
+        env.update(zip(jaxpr.invars, inputs))
 
         def read(atom):
             if isinstance(atom, Literal):
@@ -87,13 +96,22 @@ class Propagator:
             return env[atom]
 
         for eqn in jaxpr.eqns:
-            ins = [read(a) for a in eqn.invars]
-            outs = self.equation(eqn, ins)
-            for var, val in zip(eqn.outvars, outs):
-                env[var] = val
+            outs = self.equation(eqn, [read(a) for a in eqn.invars])
+            env.update(zip(eqn.outvars, outs))
         return [read(a) for a in jaxpr.outvars]
 
+    @contextlib.contextmanager
+    def not_recording(self):
+        """Walk without recording (fixed-point iterations whose curvature is covered otherwise)."""
+        saved, self.record = self.record, False
+        try:
+            yield
+        finally:
+            self.record = saved
+
     def equation(self, eqn, ins):
+        from . import control_flow, custom_rules  # they call back into this class
+
         name = eqn.primitive.name
         avals = [v.aval for v in eqn.outvars]
         if all(v.known is not None for v in ins) and not eqn.effects:
@@ -103,24 +121,44 @@ class Propagator:
         if name in CALL_PRIMITIVES:
             inner = eqn.params[CALL_PRIMITIVES[name]]
             if hasattr(inner, "jaxpr"):
-                consts = [self.constant(c, np.shape(c), np.result_type(c)) for c in inner.consts]
-                inner = inner.jaxpr
-            else:
-                consts = []
-            return self.walk(inner, consts, ins)
+                return self.walk_closed(inner, ins)
+            return self.walk(inner, [], ins)
+        if name in control_flow.HANDLERS:
+            return control_flow.HANDLERS[name](self, eqn, ins)
+        if name in custom_rules.HANDLERS:
+            return custom_rules.HANDLERS[name](self, eqn, ins)
         rule = PRIMITIVE_RULES.get(name)
         if rule is None:
             rule = self.unknown_primitive(name)
         ctx = EqnContext(eqn, [v.shape for v in ins], [v.known for v in ins],
                          [tuple(a.shape) for a in avals])
-        structure = rule(ctx)
-        outs = [Value(a.shape, a.dtype, patterns.empty(size_of(a.shape), self.n)) for a in avals]
-        for o, p, local in structure.maps:
-            if outs[o].inexact and ins[p].inexact and ins[p].pattern.nnz:
-                outs[o].pattern = patterns.union(outs[o].pattern, local.forward(ins[p].pattern))
+        return self.apply(rule(ctx), ins, [(a.shape, a.dtype) for a in avals])
+
+    def apply(self, structure, ins, out_specs, out_patterns=None):
+        """Output Values of an equation with ``structure``; records it for the Hessian pass.
+
+        ``out_patterns`` overrides the forward propagation (used by fixed-point loops whose
+        maps are only a conservative description for the backward pass).
+        """
+        outs = [self.unknown(shape, dtype) for shape, dtype in out_specs]
+        if out_patterns is not None:
+            for o, pat in zip(outs, out_patterns):
+                if o.inexact:
+                    o.pattern = pat
+        else:
+            for o, p, local in structure.maps:
+                if outs[o].inexact and ins[p].inexact and ins[p].pattern.nnz:
+                    outs[o].pattern = patterns.union(outs[o].pattern,
+                                                     local.forward(ins[p].pattern))
         if self.record:
             self.tape.append(_Recorded(structure, ins, outs))
         return outs
+
+    def linked(self, ins, shape, dtype, maps, known=None):
+        """A Value built from ``ins`` by linear ``maps`` [(operand position, LocalMap)]."""
+        (out,) = self.apply(EqnStructure(maps=[(0, p, m) for p, m in maps]), ins, [(shape, dtype)])
+        out.known = known
+        return out
 
     def evaluate(self, eqn, ins, avals):
         """Concrete outputs of an equation whose operands are all known, or None."""
@@ -130,8 +168,7 @@ class Propagator:
             results = bind(eqn, [v.known for v in ins])
         except Exception:  # noqa: BLE001 - a constant we cannot evaluate just stays unknown
             return None
-        return [Value(a.shape, a.dtype, patterns.empty(size_of(a.shape), self.n), np.asarray(r))
-                for a, r in zip(avals, results)]
+        return [self.constant(np.asarray(r), a.shape, a.dtype) for a, r in zip(avals, results)]
 
     def unknown_primitive(self, name):
         if self.strict:
@@ -144,7 +181,7 @@ class Propagator:
             warnings.warn(
                 f"sparsity detection has no exact rule for the JAX primitive '{name}': "
                 f"every output of it is assumed to depend on every input (a valid but denser "
-                f"pattern).", SparsityWarning, stacklevel=6)
+                f"pattern).", SparsityWarning, stacklevel=2)
         return conservative
 
     # ------------------------------------------------------------ Hessian
@@ -182,10 +219,18 @@ class Propagator:
         if not (a.inexact and b.inexact) or a.pattern.nnz == 0 or b.pattern.nnz == 0:
             return patterns.empty(a.pattern.shape[1], a.pattern.shape[1])
         if it.out_elems is None:
-            idx = np.nonzero(r)[0]
-            ia = ib = idx
+            ia = ib = np.nonzero(r)[0]
         else:
             keep = r[it.out_elems]
             ia, ib = it.a_elems[keep], it.b_elems[keep]
         return patterns.outer_product(patterns.gather_rows(a.pattern, ia),
                                       patterns.gather_rows(b.pattern, ib))
+
+
+def opaque_structure(ins, out_sizes):
+    """Conservative structure for a region whose forward patterns were computed directly:
+    every output may depend on every input, with curvature among each output's inputs."""
+    from .structure import Interaction
+    maps = [(o, p, LocalMap(size, v.size, dense=True))
+            for o, size in enumerate(out_sizes) for p, v in enumerate(ins)]
+    return EqnStructure(maps=maps, interactions=[Interaction(o) for o in range(len(out_sizes))])

@@ -245,17 +245,81 @@ def cumulative_nonlinear(ctx):
     return EqnStructure(maps=[(0, 0, _cumulative_map(ctx))], interactions=[Interaction(0)])
 
 
-def dot_general(ctx):
-    """Bilinear contraction: exact element triples, known zeros of a constant operand skipped."""
-    out_t, lhs_t, rhs_t, out_size = index_maps.dot_general_triples(
-        ctx.in_shapes[0], ctx.in_shapes[1], ctx.params["dimension_numbers"],
-        ctx.known[0], ctx.known[1])
+def _bilinear(ctx, out_t, lhs_t, rhs_t):
+    """Structure of out[o] = Σ lhs[l] * rhs[r] over the triples (o, l, r)."""
+    out_size = ctx.out_size()
     lhs_map = index_maps.targets_to_matrix_pairs(out_t, lhs_t, out_size, ctx.in_size(0))
     rhs_map = index_maps.targets_to_matrix_pairs(out_t, rhs_t, out_size, ctx.in_size(1))
     return EqnStructure(
         maps=[(0, 0, LocalMap(out_size, ctx.in_size(0), matrix=lhs_map)),
               (0, 1, LocalMap(out_size, ctx.in_size(1), matrix=rhs_map))],
         interactions=[Interaction(0, 0, 1, out_t, lhs_t, rhs_t)])
+
+
+def dot_general(ctx):
+    """Bilinear contraction: exact element triples, known zeros of a constant operand skipped."""
+    out_t, lhs_t, rhs_t, _ = index_maps.dot_general_triples(
+        ctx.in_shapes[0], ctx.in_shapes[1], ctx.params["dimension_numbers"],
+        ctx.known[0], ctx.known[1])
+    return _bilinear(ctx, out_t, lhs_t, rhs_t)
+
+
+def conv(ctx):
+    """conv_general_dilated: bilinear, exact triples (a 3x3 stencil with zero corners in a
+    constant kernel gives the 5-point pattern); conservative for batch groups."""
+    triples = index_maps.conv_triples(ctx.eqn, ctx.in_shapes[0], ctx.in_shapes[1],
+                                      ctx.out_shapes[0], ctx.known[0], ctx.known[1])
+    if triples is None:
+        return conservative(ctx)
+    return _bilinear(ctx, *triples)
+
+
+def sort(ctx):
+    """sort along ``dimension``: each output element may be any element of its line of the
+    same operand (a permutation chosen by the keys, which get no derivative)."""
+    shape = ctx.in_shapes[0]
+    axis = ctx.params["dimension"]
+    size = ctx.in_size(0)
+    if shape[axis] == size:
+        local = LocalMap(size, size, dense=True)
+    else:
+        groups = index_maps.line_groups(shape, axis)
+        local = LocalMap(size, size, matrix=index_maps.same_group_matrix(groups, groups))
+    return EqnStructure(maps=[(p, p, local) for p in range(len(ctx.in_shapes))])
+
+
+def top_k(ctx):
+    """top_k along the last axis: each value may be any element of its row."""
+    in_shape, out_shape = ctx.in_shapes[0], ctx.out_shapes[0]
+    if len(in_shape) == 1:
+        local = LocalMap(ctx.out_size(), ctx.in_size(0), dense=True)
+    else:
+        matrix = index_maps.same_group_matrix(index_maps.line_groups(out_shape, len(out_shape) - 1),
+                                              index_maps.line_groups(in_shape, len(in_shape) - 1))
+        local = LocalMap(ctx.out_size(), ctx.in_size(0), matrix=matrix)
+    return EqnStructure(maps=[(0, 0, local)])
+
+
+def per_matrix(ctx):
+    """Linear algebra on (batches of) matrices: conservative within each matrix, exact
+    across the batch (the leading dimensions of the first operand, minus two)."""
+    first = ctx.in_shapes[0]
+    batch = size_of(first[:-2]) if len(first) >= 2 else 1
+    if batch == 1:
+        return conservative(ctx)
+    maps = []
+    for o, out_shape in enumerate(ctx.out_shapes):
+        for p, in_shape in enumerate(ctx.in_shapes):
+            so, si = size_of(out_shape), size_of(in_shape)
+            if so % batch or si % batch or tuple(out_shape[:len(first) - 2]) != tuple(first[:-2]) \
+                    or tuple(in_shape[:len(first) - 2]) != tuple(first[:-2]):
+                maps.append((o, p, LocalMap(so, si, dense=True)))
+                continue
+            matrix = index_maps.same_group_matrix(np.arange(so) // (so // batch),
+                                                  np.arange(si) // (si // batch))
+            maps.append((o, p, LocalMap(so, si, matrix=matrix)))
+    return EqnStructure(maps=maps,
+                        interactions=[Interaction(o) for o in range(len(ctx.out_shapes))])
 
 
 # ---------------------------------------------------------------- the table
@@ -315,4 +379,11 @@ PRIMITIVE_RULES.update({
     "pad": data_movement(0, 1),
     "dynamic_update_slice": data_movement(0, 1),
     "concatenate": data_movement(None),
+    "stack": data_movement(None),
+    "conv_general_dilated": conv,
+    "sort": sort,
+    "top_k": top_k,
 })
+PRIMITIVE_RULES.update({name: per_matrix for name in (
+    "cholesky", "triangular_solve", "lu", "eigh", "qr", "householder_product", "geqrf", "svd",
+    "eig", "schur", "tridiagonal_solve", "tridiagonal", "hessenberg")})

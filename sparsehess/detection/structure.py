@@ -25,6 +25,9 @@ class LocalMap:
         depends on, -1 for none;
       * ``matrix``: bool CSR (out_size, in_size), for many-to-one maps (reductions, products);
       * ``dense=True``: every output element depends on every operand element;
+      * ``offset``: a contiguous block: output elements offset .. offset+out_size-1 of the
+        operand when out_size < in_size (a window), or the operand placed at output
+        elements offset .. offset+in_size-1 when out_size > in_size (stacking);
       * none of these: the identity (out_size == in_size).
     """
 
@@ -33,6 +36,7 @@ class LocalMap:
     gather: np.ndarray | None = None
     matrix: sp.csr_array | None = None
     dense: bool = False
+    offset: int | None = None
 
     def forward(self, operand: sp.csr_array) -> sp.csr_array:
         """Pattern of the output (out_size, n) given the operand's pattern (in_size, n)."""
@@ -46,6 +50,12 @@ class LocalMap:
             return sp.csr_array(self.matrix @ operand)
         if self.gather is not None:
             return patterns.gather_rows(operand, self.gather)
+        if self.offset is not None:
+            if self.out_size < self.in_size:
+                return operand[self.offset:self.offset + self.out_size]
+            idx = np.full(self.out_size, -1)
+            idx[self.offset:self.offset + self.in_size] = np.arange(self.in_size)
+            return patterns.gather_rows(operand, idx)
         return operand
 
     def backward(self, reached_out: np.ndarray) -> np.ndarray:
@@ -59,6 +69,12 @@ class LocalMap:
             src = self.gather[reached_out]
             reached_in[src[src >= 0]] = True
             return reached_in
+        if self.offset is not None:
+            if self.out_size < self.in_size:
+                reached_in = np.zeros(self.in_size, bool)
+                reached_in[self.offset:self.offset + self.out_size] = reached_out
+                return reached_in
+            return reached_out[self.offset:self.offset + self.in_size]
         return reached_out
 
 

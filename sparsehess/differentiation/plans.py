@@ -116,25 +116,62 @@ def _check_inexact_outputs(out_shapes):
                             f"floating-point outputs")
 
 
+HESSIAN_METHODS = ("auto", "star", "acyclic", "column")
+
+
+def choose_hessian_coloring(pattern, method, order):
+    """Coloring of a Hessian pattern for ``method``; "auto" takes the fewest colors
+    (acyclic only when it saves colors, since its recovery is by substitution)."""
+    if method not in HESSIAN_METHODS:
+        raise ValueError(f"hessian method={method!r} is not one of {HESSIAN_METHODS}")
+    if method != "auto":
+        return color_pattern(pattern, method, order=order)
+    star = color_pattern(pattern, "star", order=order)
+    acyclic = color_pattern(pattern, "acyclic", order=order)
+    return acyclic if acyclic.ncolors < star.ncolors else star
+
+
+def _recovery(coloring, width):
+    """(gather, decompress): recovering CSR-ordered values from compressed (ncolors, width).
+
+    Direct methods read each value with one gather (``gather`` indexes the flattened
+    compressed array); acyclic colorings substitute along a precomputed schedule.
+    """
+    if coloring.method == "acyclic":
+        substitute = coloring.decompress_jax()
+        return np.zeros(0, np.int64), lambda compressed, gather: substitute(compressed.T)
+    _, _, b_rows, b_cols = coloring.gather_indices()
+    if coloring.method == "row":
+        gather = b_rows * width + b_cols
+    else:
+        gather = b_cols * width + b_rows
+    return gather, lambda compressed, gather: compressed.ravel()[gather]
+
+
 def prepare_hessian(f, args, argnums=0, *, method="star", order="largest_first",
                     format="bcoo", constants=None):
     """Detect, color and compile the sparse Hessian of scalar ``f`` at the signature of ``args``."""
     _, pattern, out_shapes, layout = propagate(f, args, argnums, hessian=True,
                                                constants=constants)
-    coloring = color_pattern(pattern, method, order=order)
-    rows, cols, b_rows, b_cols = coloring.gather_indices()
-    n = layout.n
-    gather = b_cols * n + b_rows           # compressed layout: (ncolors, n)
+    coloring = choose_hessian_coloring(pattern, method, order)
+    coordinates = _csr_coordinates(coloring.pattern)
+    gather, recover = _recovery(coloring, layout.n)
     seeds = jnp.asarray(coloring.seed_matrix().T)
     vec = _vector_function(f, layout)
 
     @jax.jit
     def evaluate(x_flat, leaves, seeds, gather):
         compressed = sweeps.hvp_sweep(lambda x: vec(x, leaves)[0], x_flat, seeds)
-        return compressed.ravel()[gather]
+        return recover(compressed, gather)
 
-    return SparsePlan("hessian", pattern, coloring, layout, out_shapes, evaluate, gather, seeds,
-                      (rows, cols), format)
+    return SparsePlan("hessian", coloring.pattern, coloring, layout, out_shapes, evaluate, gather,
+                      seeds, coordinates, format)
+
+
+def _csr_coordinates(pattern):
+    """(rows, cols) int64 of a CSR pattern's entries in storage order."""
+    rows = np.repeat(np.arange(pattern.shape[0], dtype=np.int64), np.diff(pattern.indptr))
+    return rows, pattern.indices.astype(np.int64)
 
 
 def prepare_hessian_diagonal(f, args, argnums=0, *, order="largest_first", constants=None):
@@ -176,20 +213,15 @@ def prepare_jacobian(f, args, argnums=0, *, method="auto", order="largest_first"
     else:
         raise ValueError(f"jacobian method={method!r} is not one of 'auto', 'column', 'row'")
     m, n = pattern.shape
-    rows, cols, b_rows, b_cols = coloring.gather_indices()
-    vec = _vector_function(f, layout)
-    if coloring.method == "column":
-        gather = b_cols * m + b_rows       # compressed layout: (ncolors, m)
-        sweep = sweeps.jvp_sweep
-    else:
-        gather = b_rows * n + b_cols       # compressed layout: (ncolors, n)
-        sweep = sweeps.vjp_sweep
+    gather, recover = _recovery(coloring, m if coloring.method == "column" else n)
+    sweep = sweeps.jvp_sweep if coloring.method == "column" else sweeps.vjp_sweep
     seeds = jnp.asarray(coloring.seed_matrix().T)
+    vec = _vector_function(f, layout)
 
     @jax.jit
     def evaluate(x_flat, leaves, seeds, gather):
         compressed = sweep(lambda x: vec(x, leaves), x_flat, seeds)
-        return compressed.ravel()[gather]
+        return recover(compressed, gather)
 
-    return SparsePlan("jacobian", pattern, coloring, layout, out_shapes, evaluate, gather, seeds,
-                      (rows, cols), format)
+    return SparsePlan("jacobian", coloring.pattern, coloring, layout, out_shapes, evaluate,
+                      gather, seeds, _csr_coordinates(coloring.pattern), format)

@@ -1,0 +1,140 @@
+"""Coloring benchmark: sparsehess.coloring vs CasADi's Sparsity colorings, side by side.
+
+Run ``python benchmarks/coloring.py`` (full sizes) or ``--quick``. For each case it prints the
+colors and the time of both, and the ratio CasADi time / our time. "first" is our first call
+in this process (numba cache load, or compilation when the cache is cold); "steady" is the best
+of ``--repeat`` later calls. Our times cover the whole ``color()`` call (pattern
+canonicalisation, symmetrisation, ordering, coloring); CasADi's cover the coloring call only.
+CasADi (``pip install casadi``, in the ``bench`` extra) is optional: without it only our
+columns are filled.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+
+from sparsehess.coloring import color, load_pattern
+
+try:
+    import casadi
+except ImportError:  # benchmark-only dependency
+    casadi = None
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "matrices" / "suitesparse"
+
+
+def random_symmetric(n: int, avg_degree: int, seed: int = 0) -> sp.csr_array:
+    rng = np.random.default_rng(seed)
+    ne = n * avg_degree // 2
+    i = rng.integers(0, n, ne)
+    j = rng.integers(0, n, ne)
+    r = np.concatenate([i, j, np.arange(n)])
+    c = np.concatenate([j, i, np.arange(n)])
+    p = sp.csr_array((np.ones(r.size, dtype=np.int8), (r, c)), shape=(n, n))
+    p.sum_duplicates()
+    return p
+
+
+def arrow(n: int) -> sp.csr_array:
+    r = np.concatenate([np.zeros(n, int), np.arange(n), np.arange(1, n)])
+    c = np.concatenate([np.arange(n), np.zeros(n, int), np.arange(1, n)])
+    p = sp.csr_array((np.ones(r.size, dtype=np.int8), (r, c)), shape=(n, n))
+    p.sum_duplicates()
+    return p
+
+
+def laplacian_2d(k: int) -> sp.csr_array:
+    t = sp.diags_array([np.ones(k - 1), np.ones(k), np.ones(k - 1)], offsets=[-1, 0, 1])
+    e = sp.eye_array(k)
+    return sp.csr_array(sp.kron(t, e) + sp.kron(e, t), dtype=np.int8)
+
+
+def to_casadi(p: sp.csr_array):
+    csc = sp.csc_array(p)
+    csc.sort_indices()
+    return casadi.Sparsity(csc.shape[0], csc.shape[1], csc.indptr.tolist(), csc.indices.tolist())
+
+
+def timed(fn, repeat):
+    t0 = time.perf_counter()
+    out = fn()
+    first = time.perf_counter() - t0
+    best = np.inf
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        out = fn()
+        best = min(best, time.perf_counter() - t0)
+    return out, first, best
+
+
+def run_case(rows, label, p, method, casadi_call, repeat):
+    # same orders as CasADi: star_coloring(1) is largest-first, uni_coloring natural
+    order = "natural" if method == "column" else "largest_first"
+    ours, first, steady = timed(lambda: color(p, method, order), repeat)
+    line = {"case": label, "method": method, "ours_colors": ours.ncolors, "ours_first": first,
+            "ours_steady": steady, "casadi_colors": None, "casadi_time": None}
+    if casadi is not None and casadi_call is not None:
+        s = to_casadi(p)
+        res, _, ct = timed(lambda: casadi_call(s), max(1, repeat // 2))
+        line["casadi_colors"] = res.size2()
+        line["casadi_time"] = ct
+    rows.append(line)
+    print_row(line)
+
+
+def print_row(r):
+    ratio = (f"{r['casadi_time'] / r['ours_steady']:8.1f}x" if r["casadi_time"] is not None
+             else "       -")
+    cc = "-" if r["casadi_colors"] is None else r["casadi_colors"]
+    ct = "-" if r["casadi_time"] is None else f"{r['casadi_time']:.4f}"
+    print(f"{r['case']:<34} {r['method']:<10} {r['ours_colors']:>6} {cc:>6} "
+          f"{r['ours_first']:>9.4f} {r['ours_steady']:>9.4f} {ct:>9} {ratio}", flush=True)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="smaller sizes (seconds, not minutes)")
+    ap.add_argument("--repeat", type=int, default=3)
+    args = ap.parse_args(argv)
+    n_rand = 100_000 if args.quick else 1_000_000
+    n_arrow = 10_000 if args.quick else 100_000
+    k_lap = 300 if args.quick else 1000
+    star = (lambda s: s.star_coloring(1, 2**62)) if casadi else None
+    uni = (lambda s: s.uni_coloring(s.T, 2**62)) if casadi else None
+
+    print(f"casadi {casadi.__version__ if casadi else 'not installed'}; times in seconds; "
+          "ratio = casadi / ours (steady)")
+    print("orders: column natural (as CasADi uni_coloring), others largest_first")
+    print(f"{'case':<34} {'method':<10} {'ours':>6} {'casadi':>6} {'first':>9} {'steady':>9} "
+          f"{'casadi_t':>9} {'ratio':>9}")
+    rows = []
+    rnd = random_symmetric(n_rand, 10)
+    run_case(rows, f"random sym n={n_rand} deg~10", rnd, "star", star, args.repeat)
+    run_case(rows, f"random sym n={n_rand} deg~10", rnd, "column", uni, args.repeat)
+    run_case(rows, f"random sym n={n_rand} deg~10", rnd, "acyclic", None, args.repeat)
+    arr = arrow(n_arrow)
+    run_case(rows, f"arrow n={n_arrow}", arr, "star", star, args.repeat)
+    run_case(rows, f"arrow n={n_arrow}", arr, "column", uni, args.repeat)
+    run_case(rows, f"arrow n={n_arrow}", arr, "bicoloring", None, args.repeat)
+    lap = laplacian_2d(k_lap)
+    run_case(rows, f"2-D Laplacian n={k_lap * k_lap}", lap, "star", star, args.repeat)
+    run_case(rows, f"2-D Laplacian n={k_lap * k_lap}", lap, "column", uni, args.repeat)
+    ken = SHARED / "lp_ken_18.mtx.gz"
+    if ken.is_file():
+        p = load_pattern(ken)
+        run_case(rows, "lp_ken_18 (154699 cols)", p, "column", uni, args.repeat)
+    else:
+        print("lp_ken_18: ../shared absent, skipped")
+
+    star_t = next(r["ours_steady"] for r in rows if r["method"] == "star")
+    acyc_t = next(r["ours_steady"] for r in rows if r["method"] == "acyclic")
+    print(f"acyclic / star time on the random pattern: {acyc_t / star_t:.2f}")
+
+
+if __name__ == "__main__":
+    main()

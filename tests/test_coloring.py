@@ -1,0 +1,441 @@
+"""Colorings: validity (independent checkers), exact recovery, orders, bounds, errors."""
+
+from __future__ import annotations
+
+import gzip
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import sparsehess.coloring as C
+from sparsehess.coloring import check_coloring, color, load_pattern
+
+ALL_ORDERS = C.ORDERS + ("best",)
+SYMMETRIC = ("star", "acyclic", "distance1")
+UNSYMMETRIC = ("column", "row", "bicoloring")
+
+
+# ----------------------------------------------------------------------------- patterns
+def banded(n, half):
+    return sp.diags_array([np.ones(n - abs(k)) for k in range(-half, half + 1)],
+                          offsets=list(range(-half, half + 1))).tocsr()
+
+
+def arrow(n):
+    p = sp.lil_array((n, n))
+    p.setdiag(1)
+    p[0, :] = 1
+    p[:, 0] = 1
+    return p.tocsr()
+
+
+def laplacian_2d(k):
+    t = banded(k, 1)
+    e = sp.eye_array(k)
+    return sp.csr_array(sp.kron(t, e) + sp.kron(e, t))
+
+
+def random_symmetric(n, density, seed, diag=True):
+    a = sp.random_array((n, n), density=density, rng=np.random.default_rng(seed))
+    a = a + a.T
+    if diag:
+        a = a + sp.eye_array(n)
+    return sp.csr_array(a)
+
+
+def rect(m, n, density, seed):
+    return sp.csr_array(sp.random_array((m, n), density=density, rng=np.random.default_rng(seed)))
+
+
+def _dense_rows_cols(m, n, seed):
+    p = rect(m, n, 0.05, seed).tolil()
+    p[1, :] = 1
+    p[:, 2] = 1
+    return p.tocsr()
+
+
+SQUARE = {
+    "empty": sp.csr_array((6, 6)),
+    "one": sp.csr_array(np.ones((1, 1))),
+    "zero_size": sp.csr_array((0, 0)),
+    "diagonal": sp.eye_array(7, format="csr"),
+    "no_diagonal": random_symmetric(25, 0.1, 3, diag=False),
+    "tridiagonal": banded(20, 1),
+    "banded5": banded(30, 5),
+    "arrow": arrow(15),
+    "laplacian": laplacian_2d(6),
+    "random_sym": random_symmetric(60, 0.06, 1),
+    "random_unsym_square": rect(40, 40, 0.08, 2),
+    "dense": sp.csr_array(np.ones((5, 5))),
+}
+RECT = {
+    **SQUARE,
+    "tall": rect(50, 12, 0.15, 4),
+    "wide": rect(9, 45, 0.15, 5),
+    "one_column": sp.csr_array(np.ones((6, 1))),
+    "zero_columns": sp.csr_array((5, 0)),
+    "empty_rows_cols": sp.csr_array(sp.block_diag([rect(10, 8, 0.3, 6), sp.csr_array((4, 5))])),
+    "dense_rows_cols": _dense_rows_cols(30, 25, 7),
+}
+
+
+def random_values(pattern, symmetric, seed=0):
+    """A matrix with exactly the (symmetrized) pattern and random nonzero integer values."""
+    p = C.graphs.as_pattern(pattern)
+    if symmetric:
+        p = C.graphs.symmetrize(p)
+    rng = np.random.default_rng(seed)
+    # integer values keep substitution (acyclic) arithmetic exact in float64
+    a = sp.csr_array((rng.integers(1, 1000, p.nnz) * rng.choice([-1.0, 1.0], p.nnz),
+                      p.indices, p.indptr), shape=p.shape)
+    if symmetric:
+        a = sp.csr_array(sp.triu(a) + sp.triu(a, 1).T)
+    return a
+
+
+def assert_recovers(c, pattern):
+    symmetric = c.method in SYMMETRIC
+    a = random_values(pattern, symmetric)
+    b = c.compress(a)
+    r = c.decompress(b)
+    if c.method == "distance1":
+        np.testing.assert_array_equal(r, a.diagonal())
+        return
+    assert isinstance(r, sp.csr_array)
+    assert r.shape == a.shape
+    np.testing.assert_array_equal(r.toarray(), a.toarray())
+    # dense input gives the same compression
+    bd = c.compress(a.toarray())
+    if c.method == "bicoloring":
+        for x, y in zip(b, bd):
+            np.testing.assert_allclose(x, y)
+    else:
+        np.testing.assert_allclose(b, bd)
+
+
+def check_shapes(c, pattern):
+    m, n = pattern.shape
+    assert c.shape == (m, n)
+    if c.method == "bicoloring":
+        sc, sr = c.seed_matrices()
+        assert sc.shape == (n, c.ncolumn_colors) and sr.shape == (m, c.nrow_colors)
+        assert c.ncolors == c.ncolumn_colors + c.nrow_colors
+        return
+    s = c.seed_matrix()
+    assert c.colors.dtype == np.int64
+    assert s.shape == ((m if c.method == "row" else n), c.ncolors)
+    if c.colors.size:
+        assert set(np.unique(c.colors)) == set(range(c.ncolors))  # no unused color
+        np.testing.assert_array_equal(s.sum(axis=1), 1)
+    assert c.lower_bound <= c.ncolors
+
+
+# ----------------------------------------------------------------------------- every method x order
+@pytest.mark.parametrize("order", ALL_ORDERS)
+@pytest.mark.parametrize("method", SYMMETRIC)
+@pytest.mark.parametrize("name", sorted(SQUARE))
+def test_symmetric_methods(name, method, order):
+    p = SQUARE[name]
+    c = color(p, method, order, seed=3)
+    assert c.method == method and c.order == order
+    assert check_coloring(p, c, method)
+    check_shapes(c, p)
+    assert_recovers(c, p)
+
+
+@pytest.mark.parametrize("order", ALL_ORDERS)
+@pytest.mark.parametrize("method", UNSYMMETRIC)
+@pytest.mark.parametrize("name", sorted(RECT))
+def test_unsymmetric_methods(name, method, order):
+    p = RECT[name]
+    c = color(p, method, order, seed=3)
+    assert check_coloring(p, c, method)
+    check_shapes(c, p)
+    assert_recovers(c, p)
+
+
+def test_gather_indices_direct():
+    p = RECT["dense_rows_cols"]
+    for method in ("column", "row"):
+        c = color(p, method)
+        a = random_values(p, False)
+        b = c.compress(a)
+        rows, cols, br, bc = c.gather_indices()
+        assert all(x.dtype == np.int64 for x in (rows, cols, br, bc))
+        np.testing.assert_array_equal(a.toarray()[rows, cols], b[br, bc])
+        q = C.graphs.as_pattern(p)
+        np.testing.assert_array_equal(cols, q.indices)  # CSR order
+    s = SQUARE["random_sym"]
+    c = color(s, "star")
+    a = random_values(s, True)
+    rows, cols, br, bc = c.gather_indices()
+    assert rows.size == c.pattern.nnz
+    np.testing.assert_array_equal(a.toarray()[rows, cols], c.compress(a)[br, bc])
+    d = color(s, "distance1")
+    rows, cols, br, bc = d.gather_indices()
+    np.testing.assert_array_equal(rows, np.arange(60))
+    np.testing.assert_array_equal(a.diagonal(), d.compress(a)[br, bc])
+    with pytest.raises(ValueError, match="substitution"):
+        color(s, "acyclic").gather_indices()
+
+
+def test_gather_indices_bicoloring():
+    p = arrow(12)
+    c = color(p, "bicoloring")
+    a = random_values(p, False)
+    bc, br = c.compress(a)
+    rows, cols, source, b_rows, b_cols = c.gather_indices()
+    dense = a.toarray()
+    for k in range(rows.size):
+        got = bc[b_rows[k], b_cols[k]] if source[k] == 0 else br[b_rows[k], b_cols[k]]
+        assert got == dense[rows[k], cols[k]]
+
+
+def test_explicit_zeros_dropped():
+    a = sp.csr_array((np.array([1.0, 0.0, 2.0]), np.array([0, 1, 1]), np.array([0, 2, 3])),
+                     shape=(2, 2))
+    c = color(a, "column")
+    assert c.pattern.nnz == 2
+    assert c.ncolors == 1
+
+
+# ----------------------------------------------------------------------------- JAX decompression
+@pytest.mark.parametrize("name", ["random_sym", "laplacian", "banded5", "arrow", "tridiagonal",
+                                  "no_diagonal", "empty", "diagonal"])
+def test_acyclic_jax_matches_numpy(name):
+    import jax
+    import jax.numpy as jnp
+
+    p = SQUARE[name]
+    for order in ("natural", "smallest_last", "random"):
+        c = color(p, "acyclic", order)
+        a = random_values(p, True).astype(np.float32)
+        b = c.compress(a).astype(np.float32)
+        f = jax.jit(c.decompress_jax())
+        got = np.asarray(f(jnp.asarray(b)))
+        np.testing.assert_allclose(got, c.values(b), rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(got, a[c.pattern.nonzero()] if a.nnz else got, rtol=1e-5)
+
+
+def test_acyclic_jax_long_path():
+    """A tridiagonal matrix colored acyclically in natural order is one long 2-colored path."""
+    import jax.numpy as jnp
+
+    p = banded(3001, 1)
+    c = color(p, "acyclic", "natural")
+    assert c.ncolors == 2
+    a = random_values(p, True)
+    b = c.compress(a)
+    got = np.asarray(c.decompress_jax(jnp.asarray(b, dtype=jnp.float32)))
+    np.testing.assert_allclose(got, c.decompress(b).data, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(c.decompress(b).toarray(), a.toarray(), rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("method", ["column", "row", "star", "distance1"])
+def test_direct_jax_decompression(method):
+    import jax.numpy as jnp
+
+    p = SQUARE["random_sym"]
+    c = color(p, method)
+    a = random_values(p, method in SYMMETRIC)
+    b = c.compress(a)
+    np.testing.assert_allclose(np.asarray(c.decompress_jax(jnp.asarray(b))), c.values(b),
+                               rtol=1e-6)
+
+
+# ----------------------------------------------------------------------------- theory / bounds
+@pytest.mark.parametrize("half", [1, 2, 3, 5, 10])
+def test_banded_natural_order(half):
+    """ρ = 2*half off-diagonal bands: star 2⌊ρ/2⌋+1, acyclic ⌊ρ/2⌋+1 colors (REFERENCE.md §3)."""
+    p = banded(200, half)
+    rho = 2 * half
+    assert color(p, "star", "natural").ncolors == 2 * (rho // 2) + 1
+    ac = color(p, "acyclic", "natural")
+    assert ac.ncolors == rho // 2 + 1
+    assert ac.lower_bound == rho // 2 + 1  # the forest bound is tight here
+    assert color(p, "column", "natural").ncolors == 2 * (rho // 2) + 1
+
+
+@pytest.mark.parametrize("n", [10, 300])
+def test_arrow_bicoloring_three_passes(n):
+    p = arrow(n)
+    for order in ("natural", "largest_first", "best"):
+        c = color(p, "bicoloring", order)
+        assert c.ncolors == 3
+        assert check_coloring(p, c, "bicoloring")
+    assert color(p, "column").ncolors == n
+    assert color(p, "star").ncolors == 2
+
+
+def test_lower_bounds():
+    p = rect(40, 30, 0.1, 9)
+    q = C.graphs.as_pattern(p)
+    assert color(p, "column").lower_bound == np.diff(q.indptr).max()
+    assert color(p, "row").lower_bound == np.diff(q.tocsc().indptr).max()
+    assert color(np.ones((4, 4)), "distance1").lower_bound == 4
+    assert color(sp.eye_array(3), "distance1").lower_bound == 1
+
+
+def test_best_is_never_worse():
+    for method, p in [("column", RECT["dense_rows_cols"]), ("star", SQUARE["random_sym"]),
+                      ("acyclic", SQUARE["laplacian"]), ("bicoloring", RECT["wide"])]:
+        best = color(p, method, "best")
+        for order in C.BEST_ORDERS:
+            assert best.ncolors <= color(p, method, order).ncolors
+        assert best.chosen_order in C.BEST_ORDERS
+
+
+def test_random_order_uses_seed():
+    p = random_symmetric(200, 0.03, 5)
+    a = color(p, "star", "random", seed=1).colors
+    np.testing.assert_array_equal(a, color(p, "star", "random", seed=1).colors)
+    assert not np.array_equal(a, color(p, "star", "random", seed=2).colors)
+
+
+def test_orders_are_permutations():
+    p = C.graphs.as_pattern(RECT["dense_rows_cols"])
+    pp, pi = C.graphs.csr_arrays(p)
+    tp, ti = C.graphs.csr_arrays(C.graphs.transpose_pattern(p))
+    view = (p.shape[1], tp, ti, pp, pi, True)
+    for name in C.ORDERS:
+        o = C.orders.vertex_order(name, view, seed=0)
+        np.testing.assert_array_equal(np.sort(o), np.arange(p.shape[1]))
+
+
+# ----------------------------------------------------------------------------- checkers
+def test_checkers_reject_bad_colorings():
+    path4 = banded(4, 1)
+    with pytest.raises(ValueError, match="not a star"):
+        check_coloring(path4, np.array([0, 1, 0, 1]), "star")
+    assert check_coloring(path4, np.array([0, 1, 0, 1]), "acyclic")
+    cycle = sp.csr_array(np.array([[0, 1, 0, 1], [1, 0, 1, 0], [0, 1, 0, 1], [1, 0, 1, 0]]))
+    with pytest.raises(ValueError, match="cycle"):
+        check_coloring(cycle, np.array([0, 1, 0, 1]), "acyclic")
+    with pytest.raises(ValueError, match="share color"):
+        check_coloring(path4, np.array([0, 0, 1, 2]), "distance1")
+    assert not check_coloring(path4, np.array([0, 0, 1, 2]), "distance1", raise_on_failure=False)
+    with pytest.raises(ValueError, match="row 0"):
+        check_coloring(np.ones((1, 3)), np.array([0, 0, 1]), "column")
+    with pytest.raises(ValueError, match="column"):
+        check_coloring(np.ones((3, 1)), np.array([0, 1, 1]), "row")
+    with pytest.raises(ValueError, match="isolated"):
+        check_coloring(np.ones((2, 2)), (np.array([1, 0]), np.array([1, 1])), "bicoloring")
+    assert check_coloring(np.ones((2, 2)), (np.array([1, 2]), np.array([0, 0])), "bicoloring")
+
+
+# ----------------------------------------------------------------------------- property tests
+@st.composite
+def patterns(draw):
+    m = draw(st.integers(0, 25))
+    n = draw(st.integers(0, 25))
+    density = draw(st.floats(0.0, 0.6))
+    seed = draw(st.integers(0, 2**31))
+    rng = np.random.default_rng(seed)
+    dense = rng.random((m, n)) < density
+    if m and n and draw(st.booleans()):
+        dense[rng.integers(m), :] = True
+    if m and n and draw(st.booleans()):
+        dense[:, rng.integers(n)] = True
+    return dense
+
+
+@settings(max_examples=60, deadline=None)
+@given(patterns(), st.sampled_from(ALL_ORDERS), st.integers(0, 5))
+def test_property_unsymmetric(p, order, seed):
+    for method in UNSYMMETRIC:
+        c = color(p, method, order, seed=seed)
+        assert check_coloring(p, c, method)
+        check_shapes(c, p)
+        assert_recovers(c, p)
+
+
+@settings(max_examples=60, deadline=None)
+@given(patterns(), st.sampled_from(ALL_ORDERS), st.integers(0, 5))
+def test_property_symmetric(p, order, seed):
+    k = min(p.shape)
+    p = p[:k, :k]
+    for method in SYMMETRIC:
+        c = color(p, method, order, seed=seed)
+        assert check_coloring(p, c, method)
+        check_shapes(c, p)
+        assert_recovers(c, p)
+
+
+# ----------------------------------------------------------------------------- errors
+def test_errors():
+    with pytest.raises(ValueError, match="unknown coloring method 'cols'.*column, row"):
+        color(np.eye(3), "cols")
+    with pytest.raises(ValueError, match="unknown order 'largest'.*smallest_last"):
+        color(np.eye(3), "column", "largest")
+    with pytest.raises(ValueError, match=r"square.*\(2, 3\)"):
+        color(np.ones((2, 3)), "star")
+    with pytest.raises(ValueError, match="seed_matrices"):
+        color(np.ones((2, 3)), "bicoloring").seed_matrix()
+
+
+# ----------------------------------------------------------------------------- Matrix Market
+MM = "%%MatrixMarket matrix coordinate real general\n3 3 3\n1 1 1.0\n2 3 0.0\n3 2 2.5\n"
+
+
+def test_load_pattern_formats(tmp_path):
+    (tmp_path / "a.mtx").write_text(MM)
+    with gzip.open(tmp_path / "a.mtx.gz", "wt") as fh:
+        fh.write(MM)
+    for name in ("a.mtx", "a.mtx.gz"):
+        p = load_pattern(tmp_path / name)
+        assert isinstance(p, sp.csr_array) and p.shape == (3, 3) and p.nnz == 2
+        assert load_pattern(tmp_path / name, keep_explicit_zeros=True).nnz == 3
+    sym = "%%MatrixMarket matrix coordinate pattern symmetric\n3 3 2\n2 1\n3 3\n"
+    (tmp_path / "s.mtx").write_text(sym)
+    np.testing.assert_array_equal(load_pattern(tmp_path / "s.mtx").toarray(),
+                                  [[0, 1, 0], [1, 0, 0], [0, 0, 1]])
+    sp.save_npz(tmp_path / "b.npz", sp.csr_matrix(np.array([[0.0, 1.0], [2.0, 0.0]])))
+    assert load_pattern(tmp_path / "b.npz").nnz == 2
+
+
+def test_load_pattern_errors(tmp_path):
+    with pytest.raises(FileNotFoundError, match="missing.mtx"):
+        load_pattern(tmp_path / "missing.mtx")
+    (tmp_path / "x.mtx").write_text("hello\n1 2 3\n")
+    with pytest.raises(ValueError, match="x.mtx.*not a Matrix Market"):
+        load_pattern(tmp_path / "x.mtx")
+    (tmp_path / "t.mtx").write_text(MM.rsplit("\n", 2)[0] + "\n")
+    with pytest.raises(ValueError, match="t.mtx.*truncated"):
+        load_pattern(tmp_path / "t.mtx")
+    with gzip.open(tmp_path / "g.mtx.gz", "wt") as fh:
+        fh.write(MM * 50)
+    data = (tmp_path / "g.mtx.gz").read_bytes()
+    (tmp_path / "g.mtx.gz").write_bytes(data[: len(data) // 2])
+    with pytest.raises(ValueError, match="g.mtx.gz"):
+        load_pattern(tmp_path / "g.mtx.gz")
+    (tmp_path / "bad.npz").write_bytes(b"not a zip")
+    with pytest.raises(ValueError, match="bad.npz"):
+        load_pattern(tmp_path / "bad.npz")
+    (tmp_path / "a.txt").write_text(MM)
+    with pytest.raises(ValueError, match="a.txt.*extension"):
+        load_pattern(tmp_path / "a.txt")
+
+
+# ----------------------------------------------------------------------------- bicoloring parts
+@pytest.mark.parametrize("name", ["dense_rows_cols", "wide", "tall", "arrow", "random_sym"])
+def test_star_bicoloring_postprocessing_is_sound(name):
+    """Neutralising vertices no read needs keeps every entry recoverable and never adds colors."""
+    from sparsehess.coloring import bicoloring, graphs, kernels
+
+    p = graphs.as_pattern(RECT[name])
+    aug = graphs.bipartite_augmented(p)
+    ptr, idx = graphs.adjacency(aug)
+    raw = kernels.star_coloring(np.arange(ptr.size - 1), ptr, idx,
+                                kernels.reverse_positions(ptr, idx))
+    assert check_coloring(aug, raw, "star")
+    m = p.shape[0]
+    raw_rows = np.unique(raw[:m][np.diff(p.indptr) > 0]).size
+    raw_cols = np.unique(raw[m:][np.diff(p.tocsc().indptr) > 0]).size
+    rc, cc = bicoloring.split_star_coloring(p, raw)
+    assert check_coloring(p, (rc, cc), "bicoloring")
+    assert rc.max(initial=0) + cc.max(initial=0) <= raw_rows + raw_cols
+    rc2, cc2 = bicoloring.partition_bicoloring(p, "natural", 0)
+    assert check_coloring(p, (rc2, cc2), "bicoloring")
