@@ -29,8 +29,8 @@ MAX_FIXED_POINT_SWEEPS = 1000
 def cond(prop, eqn, ins):
     branches = eqn.params["branches"]
     index, operands = ins[0], ins[1:]
-    if index.known is not None:
-        k = int(np.clip(np.asarray(index.known).item(), 0, len(branches) - 1))
+    if index.value is not None:
+        k = int(np.clip(np.asarray(index.value).item(), 0, len(branches) - 1))
         return prop.walk_closed(branches[k], operands)
     results = [prop.walk_closed(branch, operands) for branch in branches]
     return [_merge(prop, [r[o] for r in results]) for o in range(len(results[0]))]
@@ -96,18 +96,25 @@ def _scan_unrolled(prop, eqn, consts, carry, xs):
 def _step(prop, x, k, length):
     """Element k along the leading axis of a scanned-over Value."""
     shape, size = x.shape[1:], x.size // length
+    point = None if x.point is None else x.point[k]
     if not x.inexact or x.pattern.nnz == 0:
-        return prop.constant(None if x.known is None else x.known[k], shape, x.dtype)
-    return prop.linked([x], shape, x.dtype, [(0, LocalMap(size, x.size, offset=k * size))])
+        step = prop.constant(None if x.known is None else x.known[k], shape, x.dtype)
+        step.point = point
+        return step
+    return prop.linked([x], shape, x.dtype, [(0, LocalMap(size, x.size, offset=k * size))],
+                       point=point)
 
 
 def _stack(prop, values, aval):
     """Stack per-step Values along a new leading axis (the scan's ``ys``)."""
+    point = None
+    if all(v.value is not None for v in values):
+        point = np.stack([np.asarray(v.value) for v in values])
     if all(v.pattern.nnz == 0 for v in values):
-        known = None
-        if all(v.known is not None for v in values):
-            known = np.stack([np.asarray(v.known) for v in values])
-        return prop.constant(known, aval.shape, aval.dtype)
+        known = point if all(v.known is not None for v in values) else None
+        out = prop.constant(known, aval.shape, aval.dtype)
+        out.point = point
+        return out
     size = values[0].size
     total = size * len(values)
     maps = [(k, LocalMap(total, size, offset=k * size)) for k, v in enumerate(values)
@@ -115,6 +122,7 @@ def _stack(prop, values, aval):
     stacked = sp.csr_array(sp.vstack([v.pattern for v in values], format="csr"))
     (out,) = prop.apply(EqnStructure(maps=[(0, p, m) for p, m in maps]), values,
                         [(aval.shape, aval.dtype)], [stacked])
+    out.point = point
     return out
 
 
@@ -164,9 +172,9 @@ def while_loop(prop, eqn, ins):
     for _ in range(UNROLL_LIMIT):
         with prop.not_recording():
             (pred,) = prop.walk_closed(params["cond_jaxpr"], cond_consts + carry)
-        if pred.known is None:
+        if pred.value is None:
             break
-        if not bool(np.asarray(pred.known)):
+        if not bool(np.asarray(pred.value)):
             return carry
         carry = prop.walk_closed(params["body_jaxpr"], body_consts + carry)
 

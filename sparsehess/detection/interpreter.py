@@ -36,17 +36,27 @@ _MAX_KNOWN_SIZE = 50_000_000
 
 
 class Value:
-    """One array in the walk: shape, whether it is differentiable, pattern, known value."""
+    """One array in the walk: shape, whether it is differentiable, pattern, and values.
 
-    __slots__ = ("shape", "size", "dtype", "inexact", "pattern", "known")
+    ``known``: the value when it is the same for every input (a constant), else None.
+    ``point``: in local mode, the value at the given input point, else None.
+    """
 
-    def __init__(self, shape, dtype, pattern, known=None):
+    __slots__ = ("shape", "size", "dtype", "inexact", "pattern", "known", "point")
+
+    def __init__(self, shape, dtype, pattern, known=None, point=None):
         self.shape = tuple(shape)
         self.size = size_of(shape)
         self.dtype = np.dtype(dtype)
         self.inexact = bool(np.issubdtype(self.dtype, np.inexact))
         self.pattern = pattern
         self.known = known
+        self.point = point
+
+    @property
+    def value(self):
+        """The value rules may use: the constant, else the local point value, else None."""
+        return self.known if self.known is not None else self.point
 
 
 @dataclass
@@ -59,10 +69,12 @@ class _Recorded:
 class Propagator:
     """Propagates patterns for one traced function; ``n`` is the number of input elements."""
 
-    def __init__(self, n: int, *, record: bool, strict: bool = False, depth: int = 0):
+    def __init__(self, n: int, *, record: bool, strict: bool = False, depth: int = 0,
+                 local: bool = False):
         self.n = n
         self.record = record
         self.strict = strict
+        self.local = local       # evaluate every value at the input point (mode="local")
         self.depth = depth       # nesting of custom-derivative rules being traced
         self.tape = []
         self.warned = set()
@@ -130,9 +142,13 @@ class Propagator:
         rule = PRIMITIVE_RULES.get(name)
         if rule is None:
             rule = self.unknown_primitive(name)
-        ctx = EqnContext(eqn, [v.shape for v in ins], [v.known for v in ins],
+        ctx = EqnContext(eqn, [v.shape for v in ins], [v.value for v in ins],
                          [tuple(a.shape) for a in avals])
-        return self.apply(rule(ctx), ins, [(a.shape, a.dtype) for a in avals])
+        outs = self.apply(rule(ctx), ins, [(a.shape, a.dtype) for a in avals])
+        if self.local and all(v.value is not None for v in ins):
+            for out, point in zip(outs, bind(eqn, [v.value for v in ins])):
+                out.point = np.asarray(point)
+        return outs
 
     def apply(self, structure, ins, out_specs, out_patterns=None):
         """Output Values of an equation with ``structure``; records it for the Hessian pass.
@@ -154,10 +170,10 @@ class Propagator:
             self.tape.append(_Recorded(structure, ins, outs))
         return outs
 
-    def linked(self, ins, shape, dtype, maps, known=None):
+    def linked(self, ins, shape, dtype, maps, known=None, point=None):
         """A Value built from ``ins`` by linear ``maps`` [(operand position, LocalMap)]."""
         (out,) = self.apply(EqnStructure(maps=[(0, p, m) for p, m in maps]), ins, [(shape, dtype)])
-        out.known = known
+        out.known, out.point = known, point
         return out
 
     def evaluate(self, eqn, ins, avals):

@@ -139,6 +139,20 @@ def integer_pow(ctx):
     return nonlinear_unary(ctx)
 
 
+def max_min(ctx):
+    """max / min: piecewise linear.  With both values available (local mode) each output
+    element depends only on the operand(s) attaining it."""
+    a, b = ctx.known
+    if a is None or b is None:
+        return linear(ctx)
+    shape = ctx.out_shapes[0]
+    a, b = np.broadcast_to(a, shape).ravel(), np.broadcast_to(b, shape).ravel()
+    pick_a = a >= b if ctx.eqn.primitive.name == "max" else a <= b
+    pick_b = b >= a if ctx.eqn.primitive.name == "max" else b <= a
+    return EqnStructure(maps=[(0, 0, _elementwise_map(ctx, 0, pick_a)),
+                              (0, 1, _elementwise_map(ctx, 1, pick_b))])
+
+
 def select_n(ctx):
     """select_n(which, *cases): piecewise in the cases, no derivative w.r.t. ``which``."""
     which = ctx.known[0]
@@ -330,7 +344,7 @@ PRIMITIVE_CLASSES = {
         "conj", "reduce_precision", "optimization_barrier", "sharding_constraint", "mesh_cast",
         "reshard", "pvary", "device_put",
     ),
-    "piecewise_linear": ("abs", "max", "min", "clamp", "rem"),
+    "piecewise_linear": ("abs", "clamp", "rem"),
     "zero_derivative": (
         "sign", "floor", "ceil", "round", "is_finite", "eq", "ne", "lt", "le", "gt", "ge", "and",
         "or", "not", "xor", "iota", "stop_gradient", "argmax", "argmin", "random_bits",
@@ -353,6 +367,8 @@ PRIMITIVE_RULES.update({
     "div": div,
     "integer_pow": integer_pow,
     "select_n": select_n,
+    "max": max_min,
+    "min": max_min,
     "dot_general": dot_general,
     "reduce_sum": reduction,
     "reduce_max": reduction,
