@@ -213,6 +213,9 @@ def star_coloring(order, ptr, idx, rev):
     upd_k = np.full(n + 1, -1, dtype=np.int64)
     star = np.full(idx.size, -1, dtype=np.int64)
     hub = np.full(idx.size // 2 + 1, -1, dtype=np.int64)
+    # per vertex y, a linked list of the positions (y, h) where h is the hub of y's star
+    hub_head = np.full(n, -1, dtype=np.int64)
+    hub_next = np.full(idx.size, -1, dtype=np.int64)
     nstars = 0
     for v in order:
         # distance-1 constraints; detect colors held by two or more neighbours of v
@@ -239,15 +242,11 @@ def star_coloring(order, ptr, idx, rev):
                         forb[color[x]] = v
             else:
                 # v becomes a spoke of w: forbidden if w is a spoke of a star whose hub is x
-                for kk in range(ptr[w], ptr[w + 1]):
-                    x = idx[kk]
-                    if x == v:
-                        continue
-                    cx = color[x]
-                    if cx < 0 or forb[cx] == v:
-                        continue
-                    if hub[star[kk]] == x:
-                        forb[cx] = v
+                kk = hub_head[w]
+                while kk >= 0:
+                    if idx[kk] != v:
+                        forb[color[idx[kk]]] = v
+                    kk = hub_next[kk]
         c = 0
         while forb[c] == v:
             c += 1
@@ -266,10 +265,22 @@ def star_coloring(order, ptr, idx, rev):
                     break
             if found >= 0:
                 s = star[found]
-                hub[s] = w
+                if hub[s] < 0:
+                    hub[s] = w
+                    q = idx[found]
+                    hub_next[rev[found]] = hub_head[q]
+                    hub_head[q] = rev[found]
+                hub_next[k] = hub_head[v]
+                hub_head[v] = k
             elif upd_v[d] == v:
                 s = star[upd_k[d]]
-                hub[s] = v
+                if hub[s] < 0:
+                    hub[s] = v
+                    q = idx[upd_k[d]]
+                    hub_next[rev[upd_k[d]]] = hub_head[q]
+                    hub_head[q] = rev[upd_k[d]]
+                hub_next[rev[k]] = hub_head[w]
+                hub_head[w] = rev[k]
             else:
                 upd_v[d] = v
                 upd_k[d] = k
