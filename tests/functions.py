@@ -15,6 +15,7 @@ turned into float64 JAX constants at trace time, as the tests enable x64).
 
 from __future__ import annotations
 
+import functools
 import zlib
 from dataclasses import dataclass
 from typing import Callable, Optional
@@ -834,3 +835,40 @@ add("dynamic_slice_vec", dynamic_slice_vec, unif((9,)), scalar=False)
 
 SCALAR_CASES = [c for c in ZOO if c.scalar]
 VECTOR_CASES = [c for c in ZOO if not c.scalar]
+
+
+# --------------------------------------------------------------------------
+# Dense references (jit-compiled once per case, cached per point)
+# --------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=None)
+def _dense_hess_fn(name):
+    c = by_name(name)
+    return jax.jit(jax.hessian(c.f, argnums=c.argnums))
+
+
+@functools.lru_cache(maxsize=None)
+def _dense_jac_fn(name):
+    c = by_name(name)
+    return jax.jit(jax.jacfwd(c.f, argnums=c.argnums))
+
+
+@functools.lru_cache(maxsize=None)
+def dense_hessian(name, k):
+    """(jax-shaped Hessian, (n, n) numpy matrix) of scalar case `name` at point k."""
+    c = by_name(name)
+    args = c.args(k)
+    H = np.asarray(_dense_hess_fn(name)(*args))
+    n = int(np.size(args[c.argnums]))
+    return H, H.reshape(n, n)
+
+
+@functools.lru_cache(maxsize=None)
+def dense_jacobian(name, k):
+    """(jax-shaped Jacobian, (m, n) numpy matrix) of case `name` at point k (m = 1 for scalar f)."""
+    c = by_name(name)
+    args = c.args(k)
+    J = np.asarray(_dense_jac_fn(name)(*args))
+    n = int(np.size(args[c.argnums]))
+    return J, J.reshape(-1, n)

@@ -25,6 +25,8 @@ from functions import (
     MLP_K,
     ZOO,
     arrowhead,
+    dense_hessian,
+    dense_jacobian,
     broyden_residual,
     chained_rosenbrock,
     diagonal_fn,
@@ -39,15 +41,17 @@ from functions import (
 def _numeric_union_hess(f, xs):
     n = xs[0].size
     U = np.zeros((n, n), bool)
+    hf = jax.jit(jax.hessian(f))
     for x in xs:
-        U |= np.abs(np.asarray(jax.jit(jax.hessian(f))(x)).reshape(n, n)) > 0
+        U |= np.abs(np.asarray(hf(x)).reshape(n, n)) > 0
     return U
 
 
 def _numeric_union_jac(f, xs):
     U = None
+    jf = jax.jit(jax.jacfwd(f))
     for x in xs:
-        J = np.asarray(jax.jit(jax.jacfwd(f))(x)).reshape(-1, x.size)
+        J = np.asarray(jf(x)).reshape(-1, x.size)
         U = (np.abs(J) > 0) if U is None else U | (np.abs(J) > 0)
     return U
 
@@ -241,7 +245,7 @@ def pair_structures(draw):
     return n, pairs
 
 
-@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=8, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 @given(pair_structures())
 def test_random_pair_couplings_exact(structure):
     n, pairs = structure
@@ -269,10 +273,7 @@ def test_zoo_expected_patterns_are_right(case):
     """Test of the test: zoo expectations equal the numeric nonzeros at 3 random points."""
     U = None
     for k in range(3):
-        args = case.args(k)
-        n = int(np.size(args[case.argnums]))
-        d = jax.hessian if case.scalar else jax.jacfwd
-        D = np.asarray(jax.jit(d(case.f, argnums=case.argnums))(*args)).reshape(-1, n)
+        D = (dense_hessian if case.scalar else dense_jacobian)(case.name, k)[1]
         U = (np.abs(D) > 0) if U is None else U | (np.abs(D) > 0)
     E = case.hess_pattern() if case.scalar else case.jac_pattern()
     _assert_pattern_equal(U, E, f"{case.name} (numeric vs expected)")

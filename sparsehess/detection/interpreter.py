@@ -95,7 +95,8 @@ class Propagator:
         return self.walk_closed(closed_jaxpr, inputs)
 
     def walk_closed(self, closed_jaxpr, inputs):
-        consts = [self.constant(c, np.shape(c), np.result_type(c)) for c in closed_jaxpr.consts]
+        consts = [self.constant(c, np.shape(c), getattr(c, "dtype", None) or np.result_type(c))
+                  for c in closed_jaxpr.consts]
         return self.walk(closed_jaxpr.jaxpr, consts, inputs)
 
     def walk(self, jaxpr, consts, inputs):
@@ -142,9 +143,17 @@ class Propagator:
         rule = PRIMITIVE_RULES.get(name)
         if rule is None:
             rule = self.unknown_primitive(name)
-        ctx = EqnContext(eqn, [v.shape for v in ins], [v.value for v in ins],
-                         [tuple(a.shape) for a in avals])
-        outs = self.apply(rule(ctx), ins, [(a.shape, a.dtype) for a in avals])
+        values = [v.value for v in ins]
+        key = (id(eqn), tuple(_value_key(v) for v in values))
+        if key in self.cache:
+            structure = self.cache[key][0]
+        else:
+            ctx = EqnContext(eqn, [v.shape for v in ins], values, [tuple(a.shape) for a in avals])
+            structure = rule(ctx)
+            # Loops walk the same equation again: keep the structure, and the objects whose
+            # ids are in the key, for the next iteration.
+            self.cache[key] = (structure, eqn, values)
+        outs = self.apply(structure, ins, [(a.shape, a.dtype) for a in avals])
         if self.local and all(v.value is not None for v in ins):
             for out, point in zip(outs, bind(eqn, [v.value for v in ins])):
                 out.point = np.asarray(point)
@@ -204,7 +213,7 @@ class Propagator:
     def hessian(self, outputs) -> sp.csr_array:
         """Symmetric bool (n, n) Hessian pattern of the sum of ``outputs``' elements."""
         reached = {id(v): np.ones(v.size, bool) for v in outputs if v.inexact}
-        blocks = []
+        accumulator = patterns.HessianAccumulator(self.n)
         for rec in reversed(self.tape):
             outs_reached = [reached.get(id(v)) for v in rec.outputs]
             if all(r is None or not r.any() for r in outs_reached):
@@ -220,27 +229,37 @@ class Propagator:
             for it in rec.structure.interactions:
                 r = outs_reached[it.out]
                 if r is not None and r.any():
-                    blocks.append(self.interaction_pattern(it, rec, r))
-        total = patterns.empty(self.n, self.n)
-        for block in blocks:
-            total = patterns.union(total, block)
-        return patterns.union(total, sp.csr_array(total.T))
+                    accumulator.add(*self.interaction_rows(it, rec, r))
+        return accumulator.result()
 
     @staticmethod
-    def interaction_pattern(it, rec, r):
+    def interaction_rows(it, rec, r):
+        """The (a rows, b rows) patterns whose outer products the interaction contributes."""
         if it.a is None:
             rows = patterns.gather_rows(rec.outputs[it.out].pattern, np.nonzero(r)[0])
-            return patterns.outer_product(rows, rows)
+            return rows, rows
         a, b = rec.inputs[it.a], rec.inputs[it.b]
         if not (a.inexact and b.inexact) or a.pattern.nnz == 0 or b.pattern.nnz == 0:
-            return patterns.empty(a.pattern.shape[1], a.pattern.shape[1])
+            nothing = patterns.empty(0, a.pattern.shape[1])
+            return nothing, nothing
         if it.out_elems is None:
             ia = ib = np.nonzero(r)[0]
         else:
             keep = r[it.out_elems]
             ia, ib = it.a_elems[keep], it.b_elems[keep]
-        return patterns.outer_product(patterns.gather_rows(a.pattern, ia),
-                                      patterns.gather_rows(b.pattern, ib))
+        return patterns.gather_rows(a.pattern, ia), patterns.gather_rows(b.pattern, ib)
+
+
+_SMALL = 4096
+
+
+def _value_key(value):
+    """Cache key part for an operand value: its bytes when small, its identity otherwise."""
+    if value is None:
+        return None
+    if value.size <= _SMALL:
+        return (value.dtype.str, value.shape, value.tobytes())
+    return id(value)
 
 
 def opaque_structure(ins, out_sizes):

@@ -51,7 +51,9 @@ def row_mask(pattern: sp.csr_array) -> np.ndarray:
 
 def row_union(pattern: sp.csr_array) -> np.ndarray:
     """Sorted column indices on which any row of the pattern depends."""
-    return np.unique(pattern.indices)
+    present = np.zeros(pattern.shape[1], bool)
+    present[pattern.indices] = True
+    return np.flatnonzero(present)
 
 
 def outer_product(a_rows: sp.csr_array, b_rows: sp.csr_array) -> sp.csr_array:
@@ -72,3 +74,49 @@ def as_bool_csr(matrix) -> sp.csr_array:
     if arr.ndim != 2:
         raise ValueError(f"a pattern must be 2-D, got an array of shape {arr.shape}")
     return sp.csr_array(arr != 0)
+
+
+class HessianAccumulator:
+    """Union of outer products a_kᵀ b_k into an (n, n) pattern.
+
+    For n up to ``DENSE_LIMIT`` the pattern is a dense bool array: a block already fully
+    present is skipped after one cheap check (loops add the same block at every step), and
+    new blocks are formed with a dense product over only the columns involved.  Larger n
+    collects sparse products.
+    """
+
+    DENSE_LIMIT = 8192
+    DENSE_PRODUCT_LIMIT = 50_000_000   # K * |cols a| + K * |cols b| entries densified at most
+
+    def __init__(self, n: int):
+        self.n = n
+        self.dense = np.zeros((n, n), bool) if n <= self.DENSE_LIMIT else None
+        self.blocks = []
+
+    def add(self, a_rows: sp.csr_array, b_rows: sp.csr_array):
+        if a_rows.nnz == 0 or b_rows.nnz == 0:
+            return
+        if self.dense is None:
+            self.blocks.append(outer_product(a_rows, b_rows))
+            return
+        cols_a, cols_b = row_union(a_rows), row_union(b_rows)
+        block = np.ix_(cols_a, cols_b)
+        if self.dense[block].all():
+            return
+        k = a_rows.shape[0]
+        if k * (len(cols_a) + len(cols_b)) <= self.DENSE_PRODUCT_LIMIT:
+            a = a_rows[:, cols_a].toarray().astype(np.float32)
+            b = b_rows[:, cols_b].toarray().astype(np.float32)
+            self.dense[block] |= (a.T @ b) > 0
+        else:
+            prod = outer_product(a_rows, b_rows).tocoo()
+            self.dense[prod.row, prod.col] = True
+
+    def result(self) -> sp.csr_array:
+        """The symmetrized pattern (H ∪ Hᵀ) as bool CSR."""
+        if self.dense is not None:
+            return sp.csr_array(self.dense | self.dense.T)
+        total = empty(self.n, self.n)
+        for block in self.blocks:
+            total = union(total, block)
+        return union(total, sp.csr_array(total.T))

@@ -399,6 +399,8 @@ PRIMITIVE_RULES.update({
     "conv_general_dilated": conv,
     "sort": sort,
     "top_k": top_k,
+    # A linear solve's solution depends on all of its right-hand side and matrix.
+    "custom_linear_solve": conservative,
 })
 PRIMITIVE_RULES.update({name: per_matrix for name in (
     "cholesky", "triangular_solve", "lu", "eigh", "qr", "householder_product", "geqrf", "svd",
