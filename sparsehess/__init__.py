@@ -3,21 +3,27 @@
 Pipeline: detect the sparsity pattern from the jaxpr, color it, sweep one batched
 JVP / VJP / Hessian-vector product per color, recover the sparse matrix.
 
-Sparsity patterns
-    jacobian_sparsity(f, *args, argnums=0)   bool csr_array (m, n)
-    hessian_sparsity(f, *args, argnums=0)    bool csr_array (n, n), symmetric
+Sparsity patterns (bool scipy csr_array)
+    jacobian_sparsity(f, *args, argnums=0, mode="global")   (m, n)
+    hessian_sparsity(f, *args, argnums=0, mode="global")    (n, n), symmetric
 Coloring
     color(pattern, method, order="largest_first") -> Coloring
 Derivatives (functions of f's arguments, like jax.jacfwd / jax.hessian)
-    jacobian(f, argnums=0, *, method="auto", format="bcoo")
-    hessian(f, argnums=0, *, method="star", format="bcoo")
-    hessian_diagonal(f, argnums=0)
+    hessian(f, argnums=0, *, method="auto", format="bcoo")   scalar f: (n, n); vector f: (m, n, n)
+    hessian_diagonal(f, argnums=0)                           scalar f: like x; vector f: (m, n)
+    jacobian(f, argnums=0, *, method="auto", format="bcoo")  (m, n)
+    jacobian_diagonal(f, argnums=0)                          square f: like x
+    value_grad_and_hessian(f, argnums=0)                     (f, ∇f, ∇²f)
+    hvp(f, argnums=0)(*args, v)                              H @ v without forming H
+    prepare_hessian(f, *args), prepare_jacobian(f, *args)    inspectable, reusable plans
+SciPy optimizers: sparsehess.scipy
 """
 
 from .coloring import Coloring, color
 from .detection.api import hessian_sparsity, jacobian_sparsity
 from .errors import SparsityWarning, UnsupportedPrimitiveError
-from .interface import hessian, hessian_diagonal, jacobian
+from .interface import (hessian, hessian_diagonal, hvp, jacobian, jacobian_diagonal,
+                        prepare_hessian, prepare_jacobian, value_grad_and_hessian)
 
 __all__ = [
     "Coloring",
@@ -27,7 +33,12 @@ __all__ = [
     "hessian",
     "hessian_diagonal",
     "hessian_sparsity",
+    "hvp",
     "jacobian",
+    "jacobian_diagonal",
     "jacobian_sparsity",
+    "prepare_hessian",
+    "prepare_jacobian",
+    "value_grad_and_hessian",
 ]
 __version__ = "0.1.0"

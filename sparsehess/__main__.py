@@ -1,20 +1,11 @@
-"""Command line: ``python -m sparsehess demo``."""
+"""Command line: ``sparsehess`` / ``python -m sparsehess`` (commands ``color``, ``bench``,
+``demo``; see :mod:`sparsehess.cli`)."""
 
-import argparse
 import sys
 
+from .cli import main
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="sparsehess", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
-    demo = sub.add_parser("demo", help="run the pipeline on a built-in 100,000-variable problem")
-    demo.add_argument("-n", type=int, default=100_000, help="number of variables")
-    args = parser.parse_args(argv)
-    if args.command == "demo":
-        from . import demo as demo_module
-        demo_module.run(args.n)
-    return 0
-
+__all__ = ["main"]
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -1,5 +1,7 @@
 """Public detection entry points: global sparsity patterns of Jacobians and Hessians."""
 
+from dataclasses import dataclass
+
 import jax
 import numpy as np
 import scipy.sparse as sp
@@ -19,19 +21,42 @@ def trace(f, layout):
 MODES = ("global", "local")
 
 
+@dataclass
+class Detection:
+    """What detection found for one argument signature.
+
+    jacobian: bool csr (m, n) over flattened outputs / differentiated inputs;
+    hessian: bool csr (n, n) of the Hessian of the sum of the outputs, or None;
+    out_shapes: pytree of ShapeDtypeStructs of f's output; layout: the arguments' layout;
+    jaxpr: the traced ClosedJaxpr.
+    """
+
+    jacobian: sp.csr_array
+    hessian: sp.csr_array | None
+    out_shapes: object
+    layout: arguments.ArgumentLayout
+    jaxpr: object
+
+    @property
+    def scalar_output(self) -> bool:
+        leaves = jax.tree_util.tree_leaves(self.out_shapes)
+        return len(leaves) == 1 and int(np.prod(leaves[0].shape)) == 1
+
+
 def _is_concrete(leaf):
     return not isinstance(leaf, (jax.core.Tracer, jax.ShapeDtypeStruct))
 
 
 def propagate(f, args, argnums, *, hessian: bool, strict: bool = False, constants=None,
-              mode: str = "global"):
+              mode: str = "global", require_scalar: bool = True) -> Detection:
     """Run detection on ``f`` at the shapes of ``args``.
 
     ``constants`` (bool per argument leaf, default: every non-differentiated leaf with a
     concrete value) marks leaves whose values detection may use as known constants.
     ``mode="local"`` also uses the values of the differentiated arguments to resolve
     value-dependent choices (branches, max/min, dynamic indices, zero factors).
-    Returns (Jacobian pattern (m, n), Hessian pattern (n, n) or None, output shapes, layout).
+    With ``hessian=True`` and ``require_scalar``, a non-scalar ``f`` is an error; otherwise
+    the Hessian pattern is that of the sum of the outputs (the union of theirs).
     """
     if mode not in MODES:
         raise ValueError(f"mode={mode!r} is not one of {MODES}")
@@ -61,9 +86,18 @@ def propagate(f, args, argnums, *, hessian: bool, strict: bool = False, constant
     jac = sp.csr_array(sp.vstack([o.pattern for o in outs], format="csr")) if outs \
         else patterns.empty(0, n)
     if not hessian:
-        return jac, None, out_shapes, layout
-    _check_scalar(out_shapes)
-    return jac, prop.hessian(outs), out_shapes, layout
+        return Detection(jac, None, out_shapes, layout, closed)
+    if require_scalar:
+        _check_scalar(out_shapes)
+    check_inexact(out_shapes)
+    return Detection(jac, prop.hessian(outs), out_shapes, layout, closed)
+
+
+def check_inexact(out_shapes):
+    for o in jax.tree_util.tree_leaves(out_shapes):
+        if not np.issubdtype(o.dtype, np.inexact):
+            raise TypeError(f"f returns an array of dtype {o.dtype}; derivatives need "
+                            f"floating-point outputs")
 
 
 def _check_scalar(out_shapes):
@@ -73,8 +107,9 @@ def _check_scalar(out_shapes):
         shapes = [(tuple(o.shape), str(o.dtype)) for o in leaves]
         raise ValueError(
             f"a Hessian needs a scalar-valued function with a floating-point output, but f "
-            f"returned {shapes}. Reduce the output to a scalar (e.g. jnp.sum), or use "
-            f"sparsehess.jacobian / jacobian_sparsity for vector outputs.")
+            f"returned {shapes}. Reduce the output to a scalar (e.g. jnp.sum); for the "
+            f"Hessians of every output use sparsehess.hessian(f), and "
+            f"jacobian_sparsity for first derivatives.")
 
 
 def jacobian_sparsity(f, *args, argnums=0, strict=False, mode="global") -> sp.csr_array:
@@ -92,11 +127,9 @@ def jacobian_sparsity(f, *args, argnums=0, strict=False, mode="global") -> sp.cs
     without an exact rule get a conservative one and a ``SparsityWarning``;
     ``strict=True`` raises ``UnsupportedPrimitiveError`` instead.
     """
-    jac, _, _, _ = propagate(f, args, argnums, hessian=False, strict=strict, mode=mode)
-    return jac
+    return propagate(f, args, argnums, hessian=False, strict=strict, mode=mode).jacobian
 
 
 def hessian_sparsity(f, *args, argnums=0, strict=False, mode="global") -> sp.csr_array:
     """Symmetric bool pattern (n, n) of the Hessian of scalar ``f``; see jacobian_sparsity."""
-    _, hess, _, _ = propagate(f, args, argnums, hessian=True, strict=strict, mode=mode)
-    return hess
+    return propagate(f, args, argnums, hessian=True, strict=strict, mode=mode).hessian

@@ -1,19 +1,33 @@
 """Prepared sparse derivatives: pattern + coloring + jitted sweeps for one input signature.
 
-A plan is built once per argument signature (shapes, dtypes, pytree structure); calling
-it evaluates the derivative at new points with only the color sweeps and one gather.
+A plan is built once per argument signature (pytree structure, shapes, dtypes): detection,
+coloring and the recovery indices are computed once; calling the plan evaluates the
+derivative at new points with only the color sweeps and one gather (or the acyclic
+substitution schedule).  Sweeps run over all JAX devices when there are several.
 """
+
+import math
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import scipy.sparse as sp
+from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from .. import arguments
 from ..coloring import color as color_pattern
-from ..detection.api import propagate
+from ..detection.api import check_inexact, propagate
 from . import formats, sweeps
 
+HESSIAN_METHODS = ("auto", "star", "acyclic", "column")
+JACOBIAN_METHODS = ("auto", "column", "row", "bicoloring")
+# A reverse-mode sweep costs about this many forward sweeps; "auto" weighs colorings by it.
+VJP_COST = 1.5
+# Automatic chunking keeps the sweeps of one chunk under this many bytes of intermediates.
+CHUNK_MEMORY_BYTES = 2 * 2 ** 30
+
+
+# ------------------------------------------------------------------ flattening
 
 def _flat_point(layout, leaves):
     """Concatenate the differentiated leaves into one vector (n,)."""
@@ -26,7 +40,7 @@ def _substitute(layout, leaves, x_flat):
     out, offset = [], 0
     for leaf, spec, diff in zip(leaves, layout.leaves, layout.differentiated):
         if diff:
-            size = int(np.prod(spec.shape))
+            size = math.prod(spec.shape)
             out.append(x_flat[offset:offset + size].reshape(spec.shape))
             offset += size
         else:
@@ -34,90 +48,76 @@ def _substitute(layout, leaves, x_flat):
     return out
 
 
-def _vector_function(f, layout):
-    """(x_flat, leaves) -> all output leaves raveled and concatenated, shape (m,)."""
-    fun = arguments.flat_function(f, layout)
+def _vector_function(f, layout, has_aux):
+    """(x_flat, leaves) -> (all outputs raveled and concatenated (m,), aux or None)."""
+    main = (lambda *a: f(*a)[0]) if has_aux else f
+    fun = arguments.flat_function(main, layout)
 
     def vec(x_flat, leaves):
         outs = fun(*_substitute(layout, leaves, x_flat))
         return jnp.concatenate([jnp.ravel(o) for o in outs]) if len(outs) > 1 else jnp.ravel(outs[0])
-    return vec
+
+    def aux(x_flat, leaves):
+        args = jax.tree_util.tree_unflatten(layout.treedef, _substitute(layout, leaves, x_flat))
+        return f(*args)[1] if has_aux else None
+    return vec, aux
 
 
-def _diff_shape(layout):
-    """Shape of the single differentiated array, or None for several leaves."""
-    shapes = [s.shape for s, d in zip(layout.leaves, layout.differentiated) if d]
-    return shapes[0] if len(shapes) == 1 else None
-
-
-class SparsePlan:
-    """A prepared sparse Jacobian, Hessian or Hessian diagonal for one argument signature.
-
-    Attributes: ``pattern`` (bool csr_array), ``coloring``, ``ncolors`` (sweeps per call),
-    ``shape`` of the flat derivative matrix.
-    """
-
-    def __init__(self, kind, pattern, coloring, layout, out_shapes, evaluate, gather, seeds,
-                 coordinates, format="bcoo"):
-        self.kind = kind
-        self.pattern = pattern
-        self.coloring = coloring
-        self.layout = layout
-        self.out_shapes = out_shapes
-        self.format = formats.check_format(format)
-        self._evaluate = evaluate
-        self._gather = jnp.asarray(gather)
-        self._seeds = seeds
-        self.rows, self.cols = coordinates
-
-    @property
-    def ncolors(self) -> int:
-        return int(self.coloring.ncolors)
-
-    @property
-    def shape(self):
-        return self.pattern.shape
-
-    def values(self, *args):
-        """Recovered nonzeros in the CSR order of ``pattern`` (or the diagonal), shape (nnz,)."""
-        leaves = jax.tree_util.tree_leaves(tuple(args))
-        x_flat = _flat_point(self.layout, leaves)
-        return self._evaluate(x_flat, leaves, self._seeds.astype(x_flat.dtype), self._gather)
-
-    def __call__(self, *args):
-        values = self.values(*args)
-        if self.kind == "hessian_diagonal":
-            return _unflatten_inputs(self.layout, values)
-        dense_shape = None
-        in_shape = _diff_shape(self.layout)
-        out_leaves = jax.tree_util.tree_leaves(self.out_shapes)
-        if self.kind == "hessian" and in_shape is not None:
-            dense_shape = in_shape + in_shape
-        elif self.kind == "jacobian" and in_shape is not None and len(out_leaves) == 1:
-            dense_shape = tuple(out_leaves[0].shape) + in_shape
-        return formats.assemble(values, self.rows, self.cols, self.shape, self.format, dense_shape)
-
-
-def _unflatten_inputs(layout, flat):
-    """Split a flat (n,) vector back into the shapes of the differentiated leaves."""
+def unflatten_inputs(layout, flat, leading=()):
+    """Split (*leading, n) into the shapes of the differentiated leaves: one array for a
+    single leaf, else a list in tree order."""
     pieces, offset = [], 0
     for spec, diff in zip(layout.leaves, layout.differentiated):
         if diff:
-            size = int(np.prod(spec.shape))
-            pieces.append(flat[offset:offset + size].reshape(spec.shape))
+            size = math.prod(spec.shape)
+            pieces.append(flat[..., offset:offset + size].reshape(tuple(leading) + spec.shape))
             offset += size
     return pieces[0] if len(pieces) == 1 else pieces
 
 
-def _check_inexact_outputs(out_shapes):
-    for o in jax.tree_util.tree_leaves(out_shapes):
-        if not np.issubdtype(o.dtype, np.inexact):
-            raise TypeError(f"f returns an array of dtype {o.dtype}; derivatives need "
-                            f"floating-point outputs")
+def _single_shape(layout, out_shapes):
+    """(input shape, output shape) when both are single arrays, else (None, None)."""
+    ins = [s.shape for s, d in zip(layout.leaves, layout.differentiated) if d]
+    outs = [tuple(o.shape) for o in jax.tree_util.tree_leaves(out_shapes)]
+    return (tuple(ins[0]) if len(ins) == 1 else None), (outs[0] if len(outs) == 1 else None)
 
 
-HESSIAN_METHODS = ("auto", "star", "acyclic", "column")
+def _csr_coordinates(pattern):
+    """(rows, cols) int64 of a CSR pattern's entries in storage order."""
+    rows = np.repeat(np.arange(pattern.shape[0], dtype=np.int64), np.diff(pattern.indptr))
+    return rows, pattern.indices.astype(np.int64)
 
+
+# ------------------------------------------------------------------ devices and memory
+
+def _place_seeds(seeds: np.ndarray):
+    """Seeds as a device array; with several devices, padded with zero seeds to a multiple
+    of the device count and sharded along the seed axis (results stay identical)."""
+    devices = jax.devices()
+    if len(devices) == 1 or seeds.shape[0] == 0:
+        return jnp.asarray(seeds)
+    pad = (-seeds.shape[0]) % len(devices)
+    if pad:
+        seeds = np.concatenate([seeds, np.zeros((pad,) + seeds.shape[1:], seeds.dtype)])
+    mesh = Mesh(np.array(devices), ("colors",))
+    spec = PartitionSpec("colors", *([None] * (seeds.ndim - 1)))
+    return jax.device_put(seeds, NamedSharding(mesh, spec))
+
+
+def auto_chunk_size(jaxpr, nseeds: int, itemsize: int = 8):
+    """Seeds per chunk so that one chunk of sweeps stays under CHUNK_MEMORY_BYTES.
+
+    One sweep is estimated at 3x the intermediates of one evaluation of f (primal, tangent
+    and cotangent values).  Returns None when everything fits at once.
+    """
+    per_eval = sum(math.prod(v.aval.shape) for eqn in jaxpr.jaxpr.eqns for v in eqn.outvars
+                   if hasattr(v.aval, "shape"))
+    per_sweep = 3 * max(per_eval, 1) * itemsize
+    chunk = max(1, CHUNK_MEMORY_BYTES // per_sweep)
+    return None if chunk >= nseeds else int(chunk)
+
+
+# ------------------------------------------------------------------ colorings
 
 def choose_hessian_coloring(pattern, method, order):
     """Coloring of a Hessian pattern for ``method``; "auto" takes the fewest colors
@@ -131,97 +131,351 @@ def choose_hessian_coloring(pattern, method, order):
     return acyclic if acyclic.ncolors < star.ncolors else star
 
 
-def _recovery(coloring, width):
-    """(gather, decompress): recovering CSR-ordered values from compressed (ncolors, width).
+def choose_jacobian_coloring(pattern, method, order):
+    """Column (JVPs), row (VJPs) or bicoloring (both); "auto" takes the cheapest, counting
+    a VJP as VJP_COST JVPs."""
+    if method not in JACOBIAN_METHODS:
+        raise ValueError(f"jacobian method={method!r} is not one of {JACOBIAN_METHODS}")
+    if method != "auto":
+        return color_pattern(pattern, method, order=order)
+    candidates = [color_pattern(pattern, m, order=order) for m in ("column", "row", "bicoloring")]
+    return min(candidates, key=_jacobian_cost)
 
-    Direct methods read each value with one gather (``gather`` indexes the flattened
-    compressed array); acyclic colorings substitute along a precomputed schedule.
-    """
-    if coloring.method == "acyclic":
-        substitute = coloring.decompress_jax()
-        return np.zeros(0, np.int64), lambda compressed, gather: substitute(compressed.T)
+
+def _jacobian_cost(coloring):
+    if coloring.method == "column":
+        return coloring.ncolors
+    if coloring.method == "row":
+        return VJP_COST * coloring.ncolors
+    return coloring.ncolumn_colors + VJP_COST * coloring.nrow_colors
+
+
+def _direct_gather(coloring, width):
+    """Flat indices into compressed (ncolors, width) for a direct coloring, CSR order."""
     _, _, b_rows, b_cols = coloring.gather_indices()
     if coloring.method == "row":
-        gather = b_rows * width + b_cols
+        return b_rows * width + b_cols
+    return b_cols * width + b_rows
+
+
+# ------------------------------------------------------------------ the plan
+
+class SparsePlan:
+    """A prepared sparse derivative for one argument signature.
+
+    Attributes
+      kind        "hessian", "hessian_diagonal", "jacobian", "jacobian_diagonal",
+                  "output_hessians" (per-output Hessians of a vector f, (m, n, n)) or
+                  "output_hessian_diagonals" ((m, n))
+      pattern     bool csr_array of the derivative (for per-output kinds: of the Jacobian)
+      coloring    the Coloring that compressed it
+      ncolors     number of sweeps (products) one evaluation runs
+      shape       shape of the flat result
+    Calling the plan with f's arguments evaluates the derivative there.
+    """
+
+    def __init__(self, kind, *, pattern, coloring, nsweeps, detection, evaluate, seeds,
+                 coordinates, shape, dense_shape, format, has_aux):
+        self.kind = kind
+        self.pattern = pattern
+        self.coloring = coloring
+        self.ncolors = int(nsweeps)
+        self.layout = detection.layout
+        self.out_shapes = detection.out_shapes
+        self.coordinates = coordinates
+        self.shape = shape
+        self.format = formats.check_format(format)
+        self.has_aux = has_aux
+        self._dense_shape = dense_shape
+        self._evaluate = evaluate
+        self._seeds = seeds
+
+    @property
+    def rows(self):
+        return self.coordinates[-2]
+
+    @property
+    def cols(self):
+        return self.coordinates[-1]
+
+    def _point(self, args):
+        leaves = jax.tree_util.tree_leaves(tuple(args))
+        return _flat_point(self.layout, leaves), leaves
+
+    def values(self, *args):
+        """Recovered nonzeros in the order of ``coordinates`` (jax array (nnz,)); with
+        ``has_aux``, ``(values, aux)``."""
+        x_flat, leaves = self._point(args)
+        values, aux = self._evaluate(x_flat, leaves, self._seeds)
+        return (values, aux) if self.has_aux else values
+
+    def assemble(self, values):
+        """The result in this plan's format from ``values()``."""
+        if self.kind in ("hessian_diagonal", "jacobian_diagonal"):
+            return unflatten_inputs(self.layout, values)
+        if self.kind == "output_hessian_diagonals":
+            return formats.assemble(values, self.coordinates, self.shape, "dense",
+                                    self._dense_shape)
+        return formats.assemble(values, self.coordinates, self.shape, self.format,
+                                self._dense_shape)
+
+    def __call__(self, *args):
+        out = self.values(*args)
+        if self.has_aux:
+            return self.assemble(out[0]), out[1]
+        return self.assemble(out)
+
+
+def _jitted(sweep_and_recover, aux_fn):
+    """evaluate(x_flat, leaves, seeds) -> (values, aux), jitted once per plan."""
+    @jax.jit
+    def evaluate(x_flat, leaves, seeds):
+        return sweep_and_recover(x_flat, leaves, seeds), aux_fn(x_flat, leaves)
+    return evaluate
+
+
+def _options(chunk_size, detection, nseeds, x_dtype):
+    if chunk_size == "auto" or chunk_size is None:
+        return auto_chunk_size(detection.jaxpr, nseeds, np.dtype(x_dtype).itemsize)
+    if not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1:
+        raise ValueError(f"chunk_size must be a positive int or 'auto', got {chunk_size!r}")
+    return int(chunk_size)
+
+
+def _x_dtype(layout):
+    return np.result_type(*[s.dtype for s, d in zip(layout.leaves, layout.differentiated) if d])
+
+
+def prepare_hessian(f, args, argnums=0, *, method="auto", order="largest_first",
+                    format="bcoo", has_aux=False, chunk_size="auto", constants=None):
+    """Detect, color and compile the sparse Hessian of ``f`` at the signature of ``args``.
+
+    Scalar f: the (n, n) Hessian.  Vector f (m outputs): every output's Hessian, (m, n, n).
+    """
+    main = (lambda *a: f(*a)[0]) if has_aux else f
+    detection = propagate(main, args, argnums, hessian=True, constants=constants,
+                          require_scalar=False)
+    if not detection.scalar_output:
+        return _prepare_output_hessians(f, detection, diagonal=False, order=order,
+                                        format=format, has_aux=has_aux, chunk_size=chunk_size)
+    layout, n = detection.layout, detection.layout.n
+    coloring = choose_hessian_coloring(detection.hessian, method, order)
+    chunk = _options(chunk_size, detection, coloring.ncolors, _x_dtype(layout))
+    ncolors = coloring.ncolors
+    if coloring.method == "acyclic":
+        substitute = coloring.decompress_jax()
+        recover = lambda compressed: substitute(compressed[:ncolors].T)
     else:
-        gather = b_cols * width + b_rows
-    return gather, lambda compressed, gather: compressed.ravel()[gather]
+        gather = jnp.asarray(_direct_gather(coloring, n))
+        recover = lambda compressed: compressed.ravel()[gather]
+    vec, aux = _vector_function(f, layout, has_aux)
+
+    def sweep_and_recover(x_flat, leaves, seeds):
+        scalar = lambda x: vec(x, leaves)[0]
+        return recover(sweeps.hvp_sweep(scalar, x_flat, seeds, chunk))
+
+    in_shape, _ = _single_shape(layout, detection.out_shapes)
+    plan = SparsePlan(
+        "hessian", pattern=coloring.pattern, coloring=coloring, nsweeps=ncolors,
+        detection=detection, evaluate=_jitted(sweep_and_recover, aux),
+        seeds=_place_seeds(coloring.seed_matrix(_x_dtype(layout)).T),
+        coordinates=_csr_coordinates(coloring.pattern), shape=(n, n),
+        dense_shape=None if in_shape is None else in_shape + in_shape, format=format,
+        has_aux=has_aux)
+    plan.value_grad_and_hessian = _value_grad_and_hessian(plan, vec, recover, chunk)
+    return plan
 
 
-def prepare_hessian(f, args, argnums=0, *, method="star", order="largest_first",
-                    format="bcoo", constants=None):
-    """Detect, color and compile the sparse Hessian of scalar ``f`` at the signature of ``args``."""
-    _, pattern, out_shapes, layout = propagate(f, args, argnums, hessian=True,
-                                               constants=constants)
-    coloring = choose_hessian_coloring(pattern, method, order)
-    coordinates = _csr_coordinates(coloring.pattern)
-    gather, recover = _recovery(coloring, layout.n)
-    seeds = jnp.asarray(coloring.seed_matrix().T)
-    vec = _vector_function(f, layout)
-
+def _value_grad_and_hessian(plan, vec, recover, chunk):
+    """(value, gradient shaped like the inputs, Hessian) sharing one linearization."""
     @jax.jit
-    def evaluate(x_flat, leaves, seeds, gather):
-        compressed = sweeps.hvp_sweep(lambda x: vec(x, leaves)[0], x_flat, seeds)
-        return recover(compressed, gather)
+    def evaluate(x_flat, leaves, seeds):
+        scalar = lambda x: vec(x, leaves)[0]
+        value, grad, compressed = sweeps.value_grad_hvp_sweep(scalar, x_flat, seeds, chunk)
+        return value, grad, recover(compressed)
 
-    return SparsePlan("hessian", coloring.pattern, coloring, layout, out_shapes, evaluate, gather,
-                      seeds, coordinates, format)
-
-
-def _csr_coordinates(pattern):
-    """(rows, cols) int64 of a CSR pattern's entries in storage order."""
-    rows = np.repeat(np.arange(pattern.shape[0], dtype=np.int64), np.diff(pattern.indptr))
-    return rows, pattern.indices.astype(np.int64)
+    def call(*args):
+        x_flat, leaves = plan._point(args)
+        value, grad, values = evaluate(x_flat, leaves, plan._seeds)
+        return value, unflatten_inputs(plan.layout, grad), plan.assemble(values)
+    return call
 
 
-def prepare_hessian_diagonal(f, args, argnums=0, *, order="largest_first", constants=None):
-    """Plan for the Hessian diagonal of scalar ``f`` from a distance-1 coloring."""
-    _, pattern, out_shapes, layout = propagate(f, args, argnums, hessian=True,
-                                               constants=constants)
-    coloring = color_pattern(pattern, "distance1", order=order)
-    n = layout.n
-    gather = np.asarray(coloring.colors, np.int64) * n + np.arange(n)
-    seeds = jnp.asarray(coloring.seed_matrix().T)
-    vec = _vector_function(f, layout)
+def prepare_hessian_diagonal(f, args, argnums=0, *, order="largest_first", has_aux=False,
+                             chunk_size="auto", constants=None):
+    """Plan for the Hessian diagonal: scalar f from a distance-1 coloring of the Hessian's
+    graph (one HVP per color); vector f, every output's diagonal (m, n)."""
+    main = (lambda *a: f(*a)[0]) if has_aux else f
+    detection = propagate(main, args, argnums, hessian=True, constants=constants,
+                          require_scalar=False)
+    if not detection.scalar_output:
+        return _prepare_output_hessians(f, detection, diagonal=True, order=order,
+                                        format="dense", has_aux=has_aux, chunk_size=chunk_size)
+    layout, n = detection.layout, detection.layout.n
+    coloring = color_pattern(detection.hessian, "distance1", order=order)
+    chunk = _options(chunk_size, detection, coloring.ncolors, _x_dtype(layout))
+    gather = jnp.asarray(np.asarray(coloring.colors, np.int64) * n + np.arange(n))
+    vec, aux = _vector_function(f, layout, has_aux)
 
-    @jax.jit
-    def evaluate(x_flat, leaves, seeds, gather):
-        compressed = sweeps.hvp_sweep(lambda x: vec(x, leaves)[0], x_flat, seeds)
-        return compressed.ravel()[gather]
+    def sweep_and_recover(x_flat, leaves, seeds):
+        scalar = lambda x: vec(x, leaves)[0]
+        return sweeps.hvp_sweep(scalar, x_flat, seeds, chunk).ravel()[gather]
 
-    diagonal = np.arange(n)
-    return SparsePlan("hessian_diagonal", pattern, coloring, layout, out_shapes, evaluate, gather,
-                      seeds, (diagonal, diagonal))
+    diagonal = np.arange(n, dtype=np.int64)
+    return SparsePlan(
+        "hessian_diagonal", pattern=detection.hessian, coloring=coloring,
+        nsweeps=coloring.ncolors, detection=detection, evaluate=_jitted(sweep_and_recover, aux),
+        seeds=_place_seeds(coloring.seed_matrix(_x_dtype(layout)).T),
+        coordinates=(diagonal, diagonal), shape=(n,), dense_shape=None, format="dense",
+        has_aux=has_aux)
 
 
-# A reverse-mode sweep costs about this many forward sweeps; "auto" weighs colorings by it.
-VJP_COST = 1.5
+def _output_hessian_entries(jac, hess, diagonal):
+    """(k, i, j) of the structurally nonzero ∂²y_k/∂x_i∂x_j: i, j in the Jacobian row of
+    output k and (i, j) in the Hessian pattern of the sum of outputs."""
+    lengths = np.diff(jac.indptr)
+    ks, is_, js = [], [], []
+    for length in np.unique(lengths[lengths > 0]):
+        rows = np.flatnonzero(lengths == length)
+        starts = jac.indptr[rows]
+        cols = jac.indices[starts[:, None] + np.arange(length)]          # (R, L)
+        if diagonal:
+            ks.append(np.repeat(rows, length))
+            is_.append(cols.ravel())
+            js.append(cols.ravel())
+        else:
+            ks.append(np.repeat(rows, length * length))
+            is_.append(np.repeat(cols, length, axis=1).ravel())
+            js.append(np.tile(cols, (1, length)).ravel())
+    if not ks:
+        empty = np.zeros(0, np.int64)
+        return empty, empty, empty
+    k, i, j = (np.concatenate(a).astype(np.int64) for a in (ks, is_, js))
+    if not diagonal:
+        n = hess.shape[0]
+        h = sp.csr_array(hess)
+        h.sort_indices()
+        keys = _csr_coordinates(h)
+        present = np.isin(i * n + j, keys[0] * n + keys[1])
+        k, i, j = k[present], i[present], j[present]
+    order = np.lexsort((j, i, k))
+    return k[order], i[order], j[order]
+
+
+def _prepare_output_hessians(f, detection, *, diagonal, order, format, has_aux, chunk_size):
+    """Per-output Hessians (or their diagonals) of a vector f by forward-over-forward sweeps.
+
+    A column coloring of the Jacobian groups inputs that share no output; within one
+    output, each color then holds at most one of its inputs, so d²y[u_a, u_b] for color
+    seeds u_a, u_b reads ∂²y_k/∂x_i∂x_j directly.  Diagonals need the pairs (a, a): one
+    sweep per color; full Hessians one sweep per pair of colors that some entry needs.
+    """
+    layout, jac = detection.layout, detection.jacobian
+    m, n = jac.shape
+    coloring = color_pattern(jac, "column", order=order)
+    colors = np.asarray(coloring.colors, np.int64)
+    k, i, j = _output_hessian_entries(jac, detection.hessian, diagonal)
+    lo, hi = np.minimum(colors[i], colors[j]), np.maximum(colors[i], colors[j])
+    pair_keys, pair_of_entry = np.unique(lo * max(coloring.ncolors, 1) + hi, return_inverse=True)
+    pair_lo, pair_hi = pair_keys // max(coloring.ncolors, 1), pair_keys % max(coloring.ncolors, 1)
+    dtype = _x_dtype(layout)
+    seed = coloring.seed_matrix(dtype).T                                  # (ncolors, n)
+    seed_pairs = np.stack([seed[pair_lo], seed[pair_hi]], axis=1) if len(pair_keys) else \
+        np.zeros((0, 2, n), dtype)
+    chunk = _options(chunk_size, detection, len(pair_keys), dtype)
+    gather = jnp.asarray(pair_of_entry.astype(np.int64) * m + k)
+    vec, aux = _vector_function(f, layout, has_aux)
+
+    def sweep_and_recover(x_flat, leaves, pairs):
+        fun = lambda x: vec(x, leaves)
+        return sweeps.second_directional_sweep(fun, x_flat, pairs, chunk).ravel()[gather]
+
+    in_shape, out_shape = _single_shape(layout, detection.out_shapes)
+    if diagonal:
+        kind, coordinates, shape = "output_hessian_diagonals", (k, i), (m, n)
+        dense_shape = out_shape + in_shape if in_shape is not None and out_shape is not None \
+            else (m, n)
+        format = "dense"
+    else:
+        kind, coordinates, shape = "output_hessians", (k, i, j), (m, n, n)
+        dense_shape = out_shape + in_shape + in_shape if in_shape is not None and \
+            out_shape is not None else (m, n, n)
+    return SparsePlan(
+        kind, pattern=jac, coloring=coloring, nsweeps=len(pair_keys), detection=detection,
+        evaluate=_jitted(sweep_and_recover, aux), seeds=_place_seeds(seed_pairs),
+        coordinates=coordinates, shape=shape, dense_shape=dense_shape, format=format,
+        has_aux=has_aux)
 
 
 def prepare_jacobian(f, args, argnums=0, *, method="auto", order="largest_first",
-                     format="bcoo", constants=None):
-    """Plan for the sparse Jacobian of ``f`` (column coloring + JVPs or row coloring + VJPs)."""
-    pattern, _, out_shapes, layout = propagate(f, args, argnums, hessian=False,
-                                               constants=constants)
-    _check_inexact_outputs(out_shapes)
-    if method == "auto":
-        col = color_pattern(pattern, "column", order=order)
-        row = color_pattern(pattern, "row", order=order)
-        coloring = col if col.ncolors <= VJP_COST * row.ncolors else row
-    elif method in ("column", "row"):
-        coloring = color_pattern(pattern, method, order=order)
+                     format="bcoo", has_aux=False, chunk_size="auto", constants=None):
+    """Plan for the sparse Jacobian of ``f``: column coloring + JVPs, row coloring + VJPs,
+    or a bicoloring with both."""
+    main = (lambda *a: f(*a)[0]) if has_aux else f
+    detection = propagate(main, args, argnums, hessian=False, constants=constants)
+    check_inexact(detection.out_shapes)
+    layout = detection.layout
+    m, n = detection.jacobian.shape
+    coloring = choose_jacobian_coloring(detection.jacobian, method, order)
+    dtype = _x_dtype(layout)
+    vec, aux = _vector_function(f, layout, has_aux)
+    if coloring.method == "bicoloring":
+        s_col, s_row = coloring.seed_matrices(dtype)
+        kc, kr = coloring.ncolumn_colors, coloring.nrow_colors
+        chunk = _options(chunk_size, detection, max(kc, kr), dtype)
+        decompress = coloring.decompress_jax()
+        seeds = (_place_seeds(s_col.T), _place_seeds(s_row.T))
+
+        def sweep_and_recover(x_flat, leaves, seeds):
+            fun = lambda x: vec(x, leaves)
+            b_col = sweeps.jvp_sweep(fun, x_flat, seeds[0], chunk)[:kc].T     # (m, kc)
+            b_row = sweeps.vjp_sweep(fun, x_flat, seeds[1], chunk)[:kr]       # (kr, n)
+            return decompress(b_col, b_row)
+        nsweeps = kc + kr
     else:
-        raise ValueError(f"jacobian method={method!r} is not one of 'auto', 'column', 'row'")
-    m, n = pattern.shape
-    gather, recover = _recovery(coloring, m if coloring.method == "column" else n)
-    sweep = sweeps.jvp_sweep if coloring.method == "column" else sweeps.vjp_sweep
-    seeds = jnp.asarray(coloring.seed_matrix().T)
-    vec = _vector_function(f, layout)
+        chunk = _options(chunk_size, detection, coloring.ncolors, dtype)
+        column = coloring.method == "column"
+        gather = jnp.asarray(_direct_gather(coloring, m if column else n))
+        sweep = sweeps.jvp_sweep if column else sweeps.vjp_sweep
+        seeds = _place_seeds(coloring.seed_matrix(dtype).T)
 
-    @jax.jit
-    def evaluate(x_flat, leaves, seeds, gather):
-        compressed = sweep(lambda x: vec(x, leaves), x_flat, seeds)
-        return recover(compressed, gather)
+        def sweep_and_recover(x_flat, leaves, seeds):
+            return sweep(lambda x: vec(x, leaves), x_flat, seeds, chunk).ravel()[gather]
+        nsweeps = coloring.ncolors
+    in_shape, out_shape = _single_shape(layout, detection.out_shapes)
+    dense_shape = out_shape + in_shape if in_shape is not None and out_shape is not None else None
+    return SparsePlan(
+        "jacobian", pattern=coloring.pattern, coloring=coloring, nsweeps=nsweeps,
+        detection=detection, evaluate=_jitted(sweep_and_recover, aux), seeds=seeds,
+        coordinates=_csr_coordinates(coloring.pattern), shape=(m, n), dense_shape=dense_shape,
+        format=format, has_aux=has_aux)
 
-    return SparsePlan("jacobian", coloring.pattern, coloring, layout, out_shapes, evaluate,
-                      gather, seeds, _csr_coordinates(coloring.pattern), format)
+
+def prepare_jacobian_diagonal(f, args, argnums=0, *, order="largest_first", has_aux=False,
+                              chunk_size="auto", constants=None):
+    """Plan for the diagonal of a square Jacobian from a distance-1 coloring of J ∪ Jᵀ."""
+    main = (lambda *a: f(*a)[0]) if has_aux else f
+    detection = propagate(main, args, argnums, hessian=False, constants=constants)
+    check_inexact(detection.out_shapes)
+    m, n = detection.jacobian.shape
+    if m != n:
+        raise ValueError(f"jacobian_diagonal needs as many outputs as inputs; f maps {n} "
+                         f"inputs to {m} outputs")
+    layout = detection.layout
+    coloring = color_pattern(detection.jacobian, "distance1", order=order)
+    dtype = _x_dtype(layout)
+    chunk = _options(chunk_size, detection, coloring.ncolors, dtype)
+    gather = jnp.asarray(np.asarray(coloring.colors, np.int64) * n + np.arange(n))
+    vec, aux = _vector_function(f, layout, has_aux)
+
+    def sweep_and_recover(x_flat, leaves, seeds):
+        return sweeps.jvp_sweep(lambda x: vec(x, leaves), x_flat, seeds, chunk).ravel()[gather]
+
+    diagonal = np.arange(n, dtype=np.int64)
+    return SparsePlan(
+        "jacobian_diagonal", pattern=detection.jacobian, coloring=coloring,
+        nsweeps=coloring.ncolors, detection=detection, evaluate=_jitted(sweep_and_recover, aux),
+        seeds=_place_seeds(coloring.seed_matrix(dtype).T), coordinates=(diagonal, diagonal),
+        shape=(n,), dense_shape=None, format="dense", has_aux=has_aux)
+
+

@@ -1,29 +1,55 @@
-"""Batched derivative sweeps: one JVP, VJP or Hessian-vector product per seed vector.
+"""Batched derivative sweeps: one JVP, VJP, Hessian-vector or second directional
+derivative per seed, vmapped over the seeds and optionally run in chunks.
 
-Each function maps a flat function, a point x (n,) and seeds (c, k) to the compressed
-products (c, out), vmapped over the seeds.
+Every sweep maps seeds of shape (c, k) to compressed products of shape (c, out).
 """
 
 import jax
+import jax.numpy as jnp
 
 
-def hvp_sweep(scalar_fun, x, seeds):
-    """Forward-over-reverse products H(x) @ seeds[k] for each seed: (c, n) -> (c, n)."""
-    grad = jax.grad(scalar_fun)
-
-    def hvp(v):
-        return jax.jvp(grad, (x,), (v,))[1]
-    return jax.vmap(hvp)(seeds)
-
-
-def jvp_sweep(fun, x, seeds):
-    """Jacobian-vector products J(x) @ seeds[k]: seeds (c, n) -> (c, m)."""
-    def jvp(v):
-        return jax.jvp(fun, (x,), (v,))[1]
-    return jax.vmap(jvp)(seeds)
+def over_seeds(product, seeds, chunk_size=None):
+    """``product`` applied to every row of ``seeds`` (c, k): vmapped, in chunks of
+    ``chunk_size`` rows when given (bounding memory to that many products at once)."""
+    if chunk_size is None or chunk_size >= seeds.shape[0]:
+        return jax.vmap(product)(seeds)
+    return jax.lax.map(product, seeds, batch_size=chunk_size)
 
 
-def vjp_sweep(fun, x, seeds):
-    """Vector-Jacobian products seeds[k] @ J(x): seeds (c, m) -> (c, n)."""
+def hvp_sweep(scalar_fun, x, seeds, chunk_size=None):
+    """Forward-over-reverse products H(x) @ seeds[k]: (c, n) -> (c, n)."""
+    _, tangent_of_grad = jax.linearize(jax.grad(scalar_fun), x)
+    return over_seeds(tangent_of_grad, seeds, chunk_size)
+
+
+def value_grad_hvp_sweep(scalar_fun, x, seeds, chunk_size=None):
+    """(f(x), ∇f(x), H(x) @ seeds[k]) from one linearization of the gradient."""
+    (value, grad), tangent = jax.linearize(jax.value_and_grad(scalar_fun), x)
+    products = over_seeds(lambda v: tangent(v)[1], seeds, chunk_size)
+    return value, grad, products
+
+
+def jvp_sweep(fun, x, seeds, chunk_size=None):
+    """Jacobian-vector products J(x) @ seeds[k]: (c, n) -> (c, m)."""
+    _, jvp = jax.linearize(fun, x)
+    return over_seeds(jvp, seeds, chunk_size)
+
+
+def vjp_sweep(fun, x, seeds, chunk_size=None):
+    """Vector-Jacobian products seeds[k] @ J(x): (c, m) -> (c, n)."""
     _, pullback = jax.vjp(fun, x)
-    return jax.vmap(lambda w: pullback(w)[0])(seeds)
+    return over_seeds(lambda w: pullback(w)[0], seeds, chunk_size)
+
+
+def second_directional_sweep(fun, x, seed_pairs, chunk_size=None):
+    """Forward-over-forward d²f(x)[u_k, w_k] for seed pairs (P, 2, n) -> (P, m)."""
+    def second(pair):
+        first = lambda y: jax.jvp(fun, (y,), (pair[0],))[1]
+        return jax.jvp(first, (x,), (pair[1],))[1]
+    return over_seeds(second, seed_pairs, chunk_size)
+
+
+def hvp(scalar_fun, x, v):
+    """One forward-over-reverse Hessian-vector product H(x) @ v."""
+    return jax.jvp(jax.grad(scalar_fun), (x,), (v,))[1]
+
