@@ -41,7 +41,7 @@ def run(n: int = 100_000) -> dict:
         print(f"color    {t_color:8.3f} s   {method:10s} {coloring.ncolors:4d} colors")
 
     plan_start = time.perf_counter()
-    plan = plans.prepare_hessian(f, (x,), 0, method="auto")
+    plan = plans.prepare_hessian(f, (x,), 0)
     t_prepare = time.perf_counter() - plan_start
     _, t_first = _timed(plan.values, x)
     t_later = _best_of(plan.values, x)

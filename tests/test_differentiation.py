@@ -49,13 +49,18 @@ def test_hessian_methods_agree_with_dense(method):
         _close(h, jax.hessian(f)(x))
 
 
-def test_auto_picks_fewest_colors_and_acyclic_halves_banded():
+def test_auto_weighs_sweeps_against_recovery(monkeypatch):
+    from sparsehess.differentiation import plans
     x = jnp.ones(40)
     star = sparsehess.prepare_hessian(banded_energy, x, method="star")
     acyclic = sparsehess.prepare_hessian(banded_energy, x, method="acyclic")
-    auto = sparsehess.prepare_hessian(banded_energy, x)
     assert (star.ncolors, acyclic.ncolors) == (5, 3)
-    assert auto.ncolors == 3 and auto.coloring.method == "acyclic"
+    # Expensive HVPs: the fewest sweeps win.
+    monkeypatch.setattr(plans, "HVP_NS_PER_ELEMENT", 1e6)
+    assert sparsehess.prepare_hessian(banded_energy, x).coloring.method == "acyclic"
+    # Free HVPs: the cheapest recovery wins.
+    monkeypatch.setattr(plans, "HVP_NS_PER_ELEMENT", 0.0)
+    assert sparsehess.prepare_hessian(banded_energy, x).coloring.method == "star"
     with pytest.raises(ValueError, match="method"):
         sparsehess.prepare_hessian(banded_energy, x, method="greedy")
 

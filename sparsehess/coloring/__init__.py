@@ -81,7 +81,8 @@ class _Prepared:
         else:
             sym = symmetrize(p) if method in SYMMETRIC else bipartite_augmented(p)
             ptr, idx = adjacency(sym)
-            self.adj = (ptr, idx, kernels.reverse_positions(ptr, idx))
+            rev = kernels.reverse_positions(ptr, idx) if method == "acyclic" else None
+            self.adj = (ptr, idx, rev)
             self.view = (ptr.size - 1, ptr, idx, ptr, idx, False)
             self.pattern = sym if method in SYMMETRIC else p
             clique = _clique_bound(ptr, idx)
@@ -93,6 +94,20 @@ class _Prepared:
                 self.lower = max(clique, _forest_bound(ptr.size - 1, idx.size // 2))
 
 
+def star_coloring(order: np.ndarray, ptr: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """The fewer-color of the two greedy star colorings of :func:`kernels.star_coloring_bits`
+    (restricted rules, as CasADi's ``star_coloring``, and Gebremedhin et al. 2007) in
+    ``order``; the second run stops as soon as it cannot beat the first."""
+    first = kernels.star_coloring(order, ptr, idx, restricted=True, max_colors=32)
+    if first is not None:
+        other = kernels.star_coloring(order, ptr, idx, max_colors=int(first.max(initial=0)))
+    else:  # many colors (or an order the restricted rules handle badly): 2007 rules first
+        first = kernels.star_coloring(order, ptr, idx)
+        other = kernels.star_coloring(order, ptr, idx, restricted=True,
+                                      max_colors=int(first.max(initial=0)))
+    return first if other is None else other
+
+
 def _color_with_order(prep: _Prepared, method: str, order_name: str, requested: str, seed: int):
     order = vertex_order(order_name, prep.view, seed=seed)
     extra = {}
@@ -101,7 +116,7 @@ def _color_with_order(prep: _Prepared, method: str, order_name: str, requested: 
     elif method == "acyclic":
         colors = kernels.acyclic_coloring(order, *prep.adj)
     else:
-        colors = kernels.star_coloring(order, *prep.adj)
+        colors = star_coloring(order, *prep.adj[:2])
         if method == "bicoloring":
             rc, cc = _bicoloring.split_star_coloring(prep.p, colors)
             rc2, cc2 = _bicoloring.partition_bicoloring(prep.p, order_name, seed)
@@ -111,7 +126,8 @@ def _color_with_order(prep: _Prepared, method: str, order_name: str, requested: 
             colors = np.concatenate([rc, cc])
     return Coloring(method, requested, prep.p.shape, prep.pattern, colors, prep.lower,
                     chosen_order=order_name,
-                    adjacency=getattr(prep, "adj", None), **extra)
+                    adjacency=getattr(prep, "adj", None) if method == "acyclic" else None,
+                    **extra)
 
 
 def color(pattern, method: str, order: str = "largest_first", *, seed: int = 0) -> Coloring:

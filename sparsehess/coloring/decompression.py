@@ -164,3 +164,57 @@ def chunk_levels(order: np.ndarray, level_ptr: np.ndarray, step_overhead: int = 
     slots = np.full((steps, w), -1, dtype=np.int64)
     slots[chunk_start[lev_of] + rank // w, rank % w] = order
     return slots, w
+
+
+@njit(cache=True)
+def euler_tour(parent):
+    """Preorder entry/exit positions and depths of a forest given by ``parent`` (-1 = root).
+
+    Returns ``(preorder, tin, tout, depth)``: node ``a``'s subtree occupies positions
+    ``tin[a] .. tout[a]-1`` of ``preorder``.
+    """
+    nn = parent.size
+    nchild = np.zeros(nn + 1, dtype=np.int64)
+    for a in range(nn):
+        if parent[a] >= 0:
+            nchild[parent[a] + 1] += 1
+    for a in range(nn):
+        nchild[a + 1] += nchild[a]
+    children = np.empty(max(nchild[nn], 1), dtype=np.int64)
+    fill = nchild[:-1].copy()
+    for a in range(nn):
+        p = parent[a]
+        if p >= 0:
+            children[fill[p]] = a
+            fill[p] += 1
+    preorder = np.empty(nn, dtype=np.int64)
+    tin = np.empty(nn, dtype=np.int64)
+    tout = np.empty(nn, dtype=np.int64)
+    depth = np.zeros(nn, dtype=np.int64)
+    stack = np.empty(nn, dtype=np.int64)
+    pos = 0
+    for root in range(nn):
+        if parent[root] >= 0:
+            continue
+        top = 0
+        stack[0] = root
+        while top >= 0:
+            a = stack[top]
+            top -= 1
+            tin[a] = pos
+            preorder[pos] = a
+            pos += 1
+            for s in range(nchild[a], nchild[a + 1]):
+                c = children[s]
+                depth[c] = depth[a] + 1
+                top += 1
+                stack[top] = c
+    # subtree sizes, children before parents (reverse preorder)
+    size = np.ones(nn, dtype=np.int64)
+    for t in range(nn - 1, -1, -1):
+        a = preorder[t]
+        if parent[a] >= 0:
+            size[parent[a]] += size[a]
+    for a in range(nn):
+        tout[a] = tin[a] + size[a]
+    return preorder, tin, tout, depth

@@ -53,11 +53,29 @@ def csr_arrays(p: sp.csr_array) -> tuple[np.ndarray, np.ndarray]:
     return p.indptr.astype(np.int64), p.indices.astype(np.int64)
 
 
+@njit(cache=True)
+def transpose_arrays(ptr, idx, ncols):
+    """CSR arrays of the transpose (rows come out sorted: a counting sort by column)."""
+    nrows = ptr.size - 1
+    tptr = np.zeros(ncols + 1, dtype=np.int64)
+    for k in range(idx.size):
+        tptr[idx[k] + 1] += 1
+    for j in range(ncols):
+        tptr[j + 1] += tptr[j]
+    fill = tptr[:-1].copy()
+    tidx = np.empty(idx.size, dtype=np.int64)
+    for i in range(nrows):
+        for k in range(ptr[i], ptr[i + 1]):
+            j = idx[k]
+            tidx[fill[j]] = i
+            fill[j] += 1
+    return tptr, tidx
+
+
 def transpose_pattern(p: sp.csr_array) -> sp.csr_array:
-    """Canonical csr pattern of ``p.T`` (shape ``(n, m)``): the csc arrays of ``p``."""
-    c = sp.csc_array(p)
-    c.sort_indices()
-    return sp.csr_array((np.ones(c.nnz, dtype=np.int8), c.indices, c.indptr),
+    """Canonical csr pattern of ``p.T`` (shape ``(n, m)``)."""
+    tp, ti = transpose_arrays(*csr_arrays(p), p.shape[1])
+    return sp.csr_array((np.ones(ti.size, dtype=np.int8), ti, tp),
                         shape=(p.shape[1], p.shape[0]))
 
 
@@ -89,11 +107,15 @@ def _union_rows(ap, ai, bp, bi, drop_diagonal):
 
 
 def symmetrize(p: sp.csr_array) -> sp.csr_array:
-    """Structural symmetrization ``p ∪ p.T`` of a square pattern, diagonal included."""
+    """Structural symmetrization ``p ∪ p.T`` of a square pattern, diagonal included (``p``
+    itself when it is already symmetric)."""
     if p.shape[0] != p.shape[1]:
         raise ValueError(f"a symmetric coloring needs a square pattern, got shape {p.shape}")
-    t = transpose_pattern(p)
-    ptr, idx = _union_rows(*csr_arrays(p), *csr_arrays(t), False)
+    pp, pi = csr_arrays(p)
+    tp, ti = transpose_arrays(pp, pi, p.shape[1])
+    if np.array_equal(pp, tp) and np.array_equal(pi, ti):
+        return p
+    ptr, idx = _union_rows(pp, pi, tp, ti, False)
     return sp.csr_array((np.ones(idx.size, dtype=np.int8), idx, ptr), shape=p.shape)
 
 
