@@ -294,16 +294,21 @@ X4 = np.array([0.3, -0.7, 1.1, 0.5])
 DTYPE_WORDS = r"(?i)float|integer|int\d+|inexact|dtype"
 
 
-def test_hessian_of_nonscalar_raises():
+def test_nonscalar_f_gives_per_output_hessians_or_a_clear_error():
     x = jnp.asarray(X4)
-    with pytest.raises((ValueError, TypeError), match="(?i)scalar"):
-        sparsehess.hessian(jnp.sin)(x)
-    with pytest.raises((ValueError, TypeError), match="(?i)scalar"):
-        sparsehess.hessian(lambda y: y[:2] * y[2:], format="scipy")(x)
+    # hessian / hessian_diagonal of a vector f: every output's Hessian, like jax.hessian.
+    np.testing.assert_allclose(sparsehess.hessian(jnp.sin, format="dense")(x),
+                               jax.hessian(jnp.sin)(x), atol=1e-12)
+    g = lambda y: y[:2] * y[2:]
+    h = sparsehess.hessian(g, format="scipy")(x)
+    np.testing.assert_allclose(h.todense(), np.asarray(jax.hessian(g)(x)), atol=1e-12)
+    np.testing.assert_allclose(sparsehess.hessian_diagonal(jnp.sin)(x),
+                               np.diag(-np.sin(X4)), atol=1e-12)
+    # A single Hessian pattern or value/grad/Hessian needs a scalar f.
     with pytest.raises((ValueError, TypeError), match="(?i)scalar"):
         sparsehess.hessian_sparsity(jnp.sin, x)
     with pytest.raises((ValueError, TypeError), match="(?i)scalar"):
-        sparsehess.hessian_diagonal(jnp.sin)(x)
+        sparsehess.value_grad_and_hessian(jnp.sin)(x)
 
 
 def test_integer_input_raises():
