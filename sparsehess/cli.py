@@ -179,7 +179,7 @@ def cmd_color(args) -> int:
                          "(use column, row or bicoloring)")
     # load / compile the numba kernels on a tiny pattern first, so the time is the coloring's
     from .bench import warm_up
-    warm_up([method], ["natural" if args.order == "best" else args.order])
+    warm_up([method], [args.order])
     coloring, color_s = _best_time(lambda: color(pattern, method, args.order, seed=args.seed),
                                    args.repeat)
     verified, problem = None, None

@@ -169,7 +169,8 @@ def compressed(pattern, coloring, *, path=None, max_points=200_000):
     panels = _compressed_counts(coloring)
     shape = coloring.pattern.shape
     panels = [(c, kind) for c, kind in panels if min(c.shape) > 0]
-    widths = [1.0] + [max(min(c.shape[1] / max(shape[1], 1), 1.0), 0.4) for c, _ in panels]
+    widths = [1.0] + [1.0 if kind == "row" else max(min(c.shape[1] / max(shape[1], 1), 1.0), 0.4)
+                      for c, kind in panels]
     fig = _new_figure((5.0 * sum(widths) + 0.5, 5.6))
     axes = fig.subplots(1, len(panels) + 1, width_ratios=widths)
     spy(pattern if coloring.method in ("column", "row", "bicoloring") else coloring.pattern,
@@ -184,7 +185,8 @@ def compressed(pattern, coloring, *, path=None, max_points=200_000):
         palette = _palette(coloring.ncolors)
         single = v == 1
         label = "A S" if kind == "column" else "Sᵀ A"
-        title = f"compressed {label}\n{counts.shape[0]} × {counts.shape[1]}, {k} colors"
+        title = (f"compressed {label}\n{counts.shape[0]} × {counts.shape[1]}, "
+                 f"{k} color{'s' if k != 1 else ''}")
         _scatter(ax, r[single], c[single], counts.shape, color_idx[single], palette,
                  max_points=max_points, title=title)
         if (~single).any():
@@ -194,10 +196,16 @@ def compressed(pattern, coloring, *, path=None, max_points=200_000):
             ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.01), fontsize=7,
                       frameon=False, handlelength=0)
         ax.set_aspect("auto")
-        if kind == "column":
-            ax.set_xticks(range(k) if k <= 20 else ax.get_xticks())
+        if kind == "column" and k <= 20:
+            ax.set_xticks(range(k))
+        if kind == "row":
+            # k rows against the original's n columns: a short band, not a square
+            ax.set_box_aspect(float(np.clip(k / max(counts.shape[1], 1), 0.08, 1.0)))
+            if k <= 20:
+                ax.set_yticks(range(k))
         offset += k
-    fig.suptitle(f"{coloring.method} coloring, order {coloring.chosen_order}: "
+    kind = "star bicoloring" if coloring.method == "bicoloring" else f"{coloring.method} coloring"
+    fig.suptitle(f"{kind}, order {coloring.chosen_order}: "
                  f"{coloring.ncolors} passes instead of {shape[1]}", fontsize=11)
     return _finish(fig, path)
 
@@ -310,6 +318,8 @@ def time_vs_nnz(results, *, path=None):
     if xs[1] > xs[0]:
         scale = np.median(ally / allx)
         ax.loglog(xs, scale * xs, "k--", linewidth=0.8, alpha=0.6, label="∝ nnz")
+    from matplotlib.ticker import NullFormatter
+    ax.xaxis.set_minor_formatter(NullFormatter())   # minor labels collide on short decades
     ax.set_xlabel("nonzeros")
     ax.set_ylabel("coloring time (s, fastest order)")
     ax.grid(True, which="both", alpha=0.25)

@@ -79,14 +79,17 @@ def as_bool_csr(matrix) -> sp.csr_array:
 class HessianAccumulator:
     """Union of outer products a_kᵀ b_k into an (n, n) pattern.
 
-    For n up to ``DENSE_LIMIT`` the pattern is a dense bool array: a block already fully
-    present is skipped after one cheap check (loops add the same block at every step), and
-    new blocks are formed with a dense product over only the columns involved.  Larger n
-    collects sparse products.
+    For n up to ``DENSE_LIMIT`` the pattern is a dense bool array.  When an interaction's
+    rows are dense-ish (the block spanned by its columns is not much larger than the sum
+    of its outer products), a block already fully present is skipped after one cheap check
+    (loops add the same block at every step) and a new one is formed with a dense product
+    over only the columns involved; otherwise the sparse outer products are added.  Larger
+    n collects sparse products.
     """
 
     DENSE_LIMIT = 8192
-    DENSE_PRODUCT_LIMIT = 50_000_000   # K * |cols a| + K * |cols b| entries densified at most
+    # A dense block costs about this many times less per entry than a sparse product term.
+    DENSE_ADVANTAGE = 8
 
     def __init__(self, n: int):
         self.n = n
@@ -99,18 +102,20 @@ class HessianAccumulator:
         if self.dense is None:
             self.blocks.append(outer_product(a_rows, b_rows))
             return
+        sparse_work = int(np.dot(np.diff(a_rows.indptr), np.diff(b_rows.indptr)))
         cols_a, cols_b = row_union(a_rows), row_union(b_rows)
-        block = np.ix_(cols_a, cols_b)
-        if self.dense[block].all():
-            return
-        k = a_rows.shape[0]
-        if k * (len(cols_a) + len(cols_b)) <= self.DENSE_PRODUCT_LIMIT:
-            a = a_rows[:, cols_a].toarray().astype(np.float32)
-            b = b_rows[:, cols_b].toarray().astype(np.float32)
-            self.dense[block] |= (a.T @ b) > 0
-        else:
-            prod = outer_product(a_rows, b_rows).tocoo()
-            self.dense[prod.row, prod.col] = True
+        block_size = len(cols_a) * len(cols_b)
+        if block_size <= self.DENSE_ADVANTAGE * sparse_work:
+            block = np.ix_(cols_a, cols_b)
+            if self.dense[block].all():
+                return
+            if a_rows.shape[0] * block_size <= self.DENSE_ADVANTAGE * sparse_work:
+                a = a_rows[:, cols_a].toarray().astype(np.float32)
+                b = b_rows[:, cols_b].toarray().astype(np.float32)
+                self.dense[block] |= (a.T @ b) > 0
+                return
+        prod = outer_product(a_rows, b_rows).tocoo()
+        self.dense[prod.row, prod.col] = True
 
     def result(self) -> sp.csr_array:
         """The symmetrized pattern (H ∪ Hᵀ) as bool CSR."""
