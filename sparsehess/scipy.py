@@ -28,6 +28,7 @@ x0 may have any shape: f receives x in that shape, SciPy sees the flattened vect
 import collections
 import contextlib
 import warnings
+import weakref
 
 import jax
 import jax.numpy as jnp
@@ -218,6 +219,60 @@ def _check_structure(plan):
         raise RuntimeError("sparsehess plan coordinates are not in the CSR order of its pattern")
 
 
+# Compiled functions and plans shared by objects made from the same f, x0 shape, dtype and
+# argument signature (a plan is valid for any values of the extra arguments), so that
+# calling minimize repeatedly with one f detects, colors and compiles once.
+_SHARED = weakref.WeakKeyDictionary()
+
+
+def _args_signature(args):
+    leaves, treedef = jax.tree_util.tree_flatten(args)
+    return treedef, tuple((np.shape(l), np.result_type(l).str) for l in leaves)
+
+
+def _shared(f, shape, dtype, args, build):
+    try:
+        key = (build.__name__, tuple(shape), dtype.str, _args_signature(args))
+        per_f = _SHARED.setdefault(f, {})
+    except TypeError:        # f not weak-referenceable or args not arrays: no sharing
+        return build(f, shape)
+    entry = per_f.get(key)
+    if entry is None:
+        entry = per_f[key] = build(f, shape)
+    return entry
+
+
+class _CompiledObjective:
+    def __init__(self, f, shape):
+        def flat_f(x, *a):
+            out = jnp.asarray(f(x.reshape(shape), *a))
+            if out.size != 1:
+                raise ValueError(f"the objective must return a scalar, got shape {out.shape}")
+            return out.reshape(())
+
+        def hvp(x, v, *a):
+            return jax.jvp(lambda y: jax.grad(flat_f)(y, *a), (x,), (v,))[1]
+
+        self.flat_f = flat_f
+        self.value_and_grad = jax.jit(jax.value_and_grad(flat_f))
+        self.hvp = jax.jit(hvp)
+        self.plans = {}
+
+
+class _CompiledVector:
+    def __init__(self, c, shape):
+        def flat_c(x, *a):
+            return jnp.ravel(jnp.asarray(c(x.reshape(shape), *a)))
+
+        def lagrangian(x, v, *a):
+            return jnp.dot(v, flat_c(x, *a))
+
+        self.flat_c = flat_c
+        self.lagrangian = lagrangian
+        self.value = jax.jit(flat_c)
+        self.plans = {}
+
+
 # --------------------------------------------------------------------------------------------
 # objective
 
@@ -253,20 +308,10 @@ class Objective(_Evaluator):
         self.f = f
         self.hessp_mode = hessp
         self._method, self._order = method, order
-        shape = self.shape
-
-        def flat_f(x, *a):
-            out = jnp.asarray(f(x.reshape(shape), *a))
-            if out.size != 1:
-                raise ValueError(f"the objective must return a scalar, got shape {out.shape}")
-            return out.reshape(())
-
-        def hvp(x, v, *a):
-            return jax.jvp(lambda y: jax.grad(flat_f)(y, *a), (x,), (v,))[1]
-
-        self._flat_f = flat_f
-        self._value_and_grad = jax.jit(jax.value_and_grad(flat_f))
-        self._hvp = jax.jit(hvp)
+        self._compiled = _shared(f, self.shape, self.dtype, self.args, _CompiledObjective)
+        self._flat_f = self._compiled.flat_f
+        self._value_and_grad = self._compiled.value_and_grad
+        self._hvp = self._compiled.hvp
         self._plan = None
         self._fg_key = None        # (x copy, args) of the cached value and gradient
         self._fg = None
@@ -307,12 +352,16 @@ class Objective(_Evaluator):
     def plan(self):
         """The sparse Hessian plan (:class:`sparsehess.differentiation.plans.SparsePlan`)."""
         if self._plan is None:
-            with self._context():
-                x0 = jnp.asarray(self.x0, self.dtype)
-                plan = _plans.prepare_hessian(
-                    self._flat_f, (x0, *self.args), 0, method=self._method, order=self._order,
-                    format="scipy", constants=self._constants((x0,)))
-            _check_structure(plan)
+            key = ("hessian", self._method, self._order)
+            plan = self._compiled.plans.get(key)
+            if plan is None:
+                with self._context():
+                    x0 = jnp.asarray(self.x0, self.dtype)
+                    plan = _plans.prepare_hessian(
+                        self._flat_f, (x0, *self.args), 0, method=self._method,
+                        order=self._order, format="scipy", constants=self._constants((x0,)))
+                _check_structure(plan)
+                self._compiled.plans[key] = plan
             self._plan = plan
         return self._plan
 
@@ -408,20 +457,24 @@ class _VectorFunction(_Evaluator):
     def __init__(self, c, x0, args, *, jac_method, order, dtype):
         super().__init__(x0, args, dtype)
         self.c = c
-        shape = self.shape
-
-        def flat_c(x, *a):
-            return jnp.ravel(jnp.asarray(c(x.reshape(shape), *a)))
-
-        self._flat_c = flat_c
-        self._value = jax.jit(flat_c)
+        self._compiled = _shared(c, self.shape, self.dtype, self.args, _CompiledVector)
+        self._flat_c = self._compiled.flat_c
+        self._value = self._compiled.value
         with self._context():
             x0 = jnp.asarray(self.x0, self.dtype)
-            self.m = int(jax.eval_shape(flat_c, x0, *self.args).shape[0])
-            self.jac_plan = _plans.prepare_jacobian(
-                flat_c, (x0, *self.args), 0, method=jac_method, order=order, format="scipy",
-                constants=self._constants((x0,)))
-        _check_structure(self.jac_plan)
+            self.m = int(jax.eval_shape(self._flat_c, x0, *self.args).shape[0])
+            self.jac_plan = self._plan(
+                "jacobian", _plans.prepare_jacobian, self._flat_c, (x0,), jac_method, order)
+
+    def _plan(self, kind, prepare, fun, leading, method, order):
+        key = (kind, method, order)
+        plan = self._compiled.plans.get(key)
+        if plan is None:
+            plan = prepare(fun, (*leading, *self.args), 0, method=method, order=order,
+                           format="scipy", constants=self._constants(leading))
+            _check_structure(plan)
+            self._compiled.plans[key] = plan
+        return plan
 
     def fun(self, x, *args):
         """c(x) as float64 (m,)."""
@@ -470,18 +523,11 @@ class NonlinearConstraint(_so.NonlinearConstraint):
         self.vector = _VectorFunction(c, x0, args, jac_method=jac_method, order=order,
                                       dtype=dtype)
         vec = self.vector
-        flat_c = vec._flat_c
-
-        def lagrangian(x, v, *a):
-            return jnp.dot(v, flat_c(x, *a))
-
         with vec._context():
             x0j = jnp.asarray(vec.x0, vec.dtype)
             v0 = jnp.zeros(vec.m, vec.dtype)
-            self.hess_plan = _plans.prepare_hessian(
-                lagrangian, (x0j, v0, *vec.args), 0, method=hess_method, order=order,
-                format="scipy", constants=vec._constants((x0j, v0)))
-        _check_structure(self.hess_plan)
+            self.hess_plan = vec._plan("lagrangian_hessian", _plans.prepare_hessian,
+                                       vec._compiled.lagrangian, (x0j, v0), hess_method, order)
         super().__init__(self._fun, lb, ub, jac=self._jac, hess=self._hess,
                          keep_feasible=keep_feasible)
 

@@ -31,16 +31,32 @@ BEST_ORDERS = ("natural", "largest_first", "smallest_last", "incidence_degree",
 SYMMETRIC = ("star", "acyclic", "distance1")
 
 
-def _clique_bound(ptr: np.ndarray, idx: np.ndarray, tries: int = 8, cap: int = 256) -> int:
-    """Size of a greedy clique grown from a few highest-degree vertices (a lower bound)."""
+def _clique_bound(ptr: np.ndarray, idx: np.ndarray, tries: int = 8, cap: int = 256,
+                  mask: np.ndarray | None = None) -> int:
+    """Size of a greedy clique grown from a few highest-degree vertices (a lower bound);
+    with ``mask``, a clique of the vertices where ``mask`` is True."""
     n = ptr.size - 1
-    if n == 0:
-        return 0
-    if idx.size == 0:
-        return 1
-    deg = np.diff(ptr)
+    if mask is not None:
+        if not mask.any():
+            return 0
+        rows = np.repeat(np.arange(n), np.diff(ptr))
+        keep = mask[idx] & mask[rows]
+        ptr = np.concatenate([[0], np.cumsum(np.bincount(rows[keep], minlength=n))])
+        idx = idx[keep]
+        deg = np.diff(ptr)
+        deg[~mask] = -1
+        if idx.size == 0:
+            return 1
+    else:
+        if n == 0:
+            return 0
+        if idx.size == 0:
+            return 1
+        deg = np.diff(ptr)
     best = 2
     for v in np.argsort(-deg, kind="stable")[:tries]:
+        if mask is not None and not mask[v]:
+            continue
         nb = idx[ptr[v]:ptr[v + 1]]
         nb = nb[np.argsort(-deg[nb], kind="stable")][:cap]
         clique = [int(v)]
@@ -86,10 +102,22 @@ class _Prepared:
             self.view = (ptr.size - 1, ptr, idx, ptr, idx, False)
             self.pattern = sym if method in SYMMETRIC else p
             clique = _clique_bound(ptr, idx)
+            n = ptr.size - 1
+            self.full_diagonal = method in SYMMETRIC and sym.nnz - idx.size == n
             if method == "distance1":
                 self.lower = clique
             elif method == "bicoloring":
                 self.lower = 1 if p.nnz else 0
+            elif method == "star" and not self.full_diagonal:
+                # post-processed colorings need not be distance-1 colorings off the diagonal:
+                # n * k values of B must hold the nnz_upper unknowns, and vertices with a
+                # diagonal entry that are pairwise adjacent need distinct colors
+                diag = np.zeros(n, dtype=bool)
+                sp_ptr, sp_idx = csr_arrays(sym)
+                rows = np.repeat(np.arange(n), np.diff(sp_ptr))
+                diag[rows[rows == sp_idx]] = True
+                nupper = (sym.nnz + int(diag.sum())) // 2
+                self.lower = max(-(-nupper // n) if n else 0, _clique_bound(ptr, idx, mask=diag))
             else:
                 self.lower = max(clique, _forest_bound(ptr.size - 1, idx.size // 2))
 
@@ -117,6 +145,11 @@ def _color_with_order(prep: _Prepared, method: str, order_name: str, requested: 
         colors = kernels.acyclic_coloring(order, *prep.adj)
     else:
         colors = star_coloring(order, *prep.adj[:2])
+        if method == "star" and not prep.full_diagonal and colors.size:
+            sp_ptr, sp_idx = csr_arrays(prep.pattern)
+            colors, ok = kernels.star_postprocess(sp_ptr, sp_idx, colors,
+                                                  int(colors.max()) + 1)
+            assert ok, "star coloring failed its own recovery check"
         if method == "bicoloring":
             rc, cc = _bicoloring.split_star_coloring(prep.p, colors)
             rc2, cc2 = _bicoloring.partition_bicoloring(prep.p, order_name, seed)

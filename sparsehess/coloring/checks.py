@@ -58,6 +58,36 @@ def _symmetric_edges(r, c, shape):
     return key // max(shape[0], 1), key % max(shape[0], 1)
 
 
+def _symmetrized(r, c, shape):
+    """Entries of ``P ∪ P.T`` (diagonal kept where present), sorted by (row, column)."""
+    if shape[0] != shape[1]:
+        raise _Invalid(f"symmetric coloring of a non-square pattern {shape}")
+    n = max(shape[0], 1)
+    key = np.unique(np.concatenate([r * n + c, c * n + r]))
+    return key // n, key % n
+
+
+def _symmetric_direct(r, c, shape, colors):
+    """Symmetric direct recovery from ``B = A @ S`` (Coleman & Moré's symmetrically orthogonal
+    partition): each entry ``(i, j)`` of ``P ∪ P.T`` is the only one of row ``i`` in column
+    ``j``'s color class, or ``(j, i)`` is the only one of row ``j`` in column ``i``'s class.
+    With a full diagonal this is exactly a star coloring; without, adjacent vertices may share
+    a color and colors nothing reads may be merged."""
+    if r.size == 0:
+        return
+    n = max(shape[0], 1)
+    k = int(colors.max()) + 1
+    key = r * k + colors[c]
+    _, inv, counts = np.unique(key, return_inverse=True, return_counts=True)
+    alone = counts[inv] == 1
+    mirror = np.searchsorted(r * n + c, c * n + r)  # (r, c) is sorted and symmetric
+    ok = alone | alone[mirror]
+    if not ok.all():
+        e = int(np.flatnonzero(~ok)[0])
+        raise _Invalid(f"not a star coloring: entry ({r[e]}, {c[e]}) can be read neither from "
+                       f"row {r[e]} nor from row {c[e]} of B = A @ S")
+
+
 def _two_colored_components(u, v, colors):
     """For every connected component of every 2-colored subgraph: (nodes, edges, max degree)."""
     a = np.minimum(colors[u], colors[v])
@@ -106,6 +136,11 @@ def _check(r, c, shape, colors, method):
     if method == "row":
         _unique_pairs(c, colors[r], "column")
         return
+    if method == "star":
+        sr, sc = _symmetrized(r, c, shape)
+        if np.count_nonzero(sr == sc) < shape[0]:
+            _symmetric_direct(sr, sc, shape, colors)
+            return
     u, v = _symmetric_edges(r, c, shape)
     same = colors[u] == colors[v]
     if same.any():
@@ -128,7 +163,10 @@ def check_coloring(pattern, coloring_or_colors, method: str, *, raise_on_failure
 
     column: no row holds two columns of one color. row: no column holds two rows of one color.
     distance1: adjacent vertices of ``pattern ∪ pattern.T`` differ. star: distance1 and every
-    2-colored connected subgraph is a star. acyclic: distance1 and every 2-colored subgraph is a
+    2-colored connected subgraph is a star when every diagonal entry is present; otherwise the
+    exact condition for direct symmetric recovery (every entry of ``pattern ∪ pattern.T`` is
+    alone in its column's color class in its row or in its mirror's row), which lets the
+    post-processed star colorings of :func:`color` merge or neutralise unread colors. acyclic: distance1 and every 2-colored subgraph is a
     forest. bicoloring: every nonzero is the only one of its row in its column color class (so
     ``B_c`` isolates it) or the only one of its column in its row color class.
     """

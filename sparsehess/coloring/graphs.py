@@ -106,15 +106,35 @@ def _union_rows(ap, ai, bp, bi, drop_diagonal):
     return ptr, idx[:k].copy()
 
 
+@njit(cache=True)
+def is_symmetric_arrays(ptr, idx):
+    """Whether a square CSR structure with sorted rows equals its transpose: row ``i``'s
+    entries ``j > i`` are matched in order against a cursor into row ``j`` (no transpose)."""
+    n = ptr.size - 1
+    cur = ptr[:-1].copy()
+    for i in range(n):
+        c = cur[i]
+        if c < ptr[i + 1] and idx[c] < i:
+            return False  # an entry (i, j < i) that row j did not have
+        for k in range(ptr[i], ptr[i + 1]):
+            j = idx[k]
+            if j > i:
+                c = cur[j]
+                if c >= ptr[j + 1] or idx[c] != i:
+                    return False
+                cur[j] = c + 1
+    return True
+
+
 def symmetrize(p: sp.csr_array) -> sp.csr_array:
     """Structural symmetrization ``p ∪ p.T`` of a square pattern, diagonal included (``p``
     itself when it is already symmetric)."""
     if p.shape[0] != p.shape[1]:
         raise ValueError(f"a symmetric coloring needs a square pattern, got shape {p.shape}")
     pp, pi = csr_arrays(p)
-    tp, ti = transpose_arrays(pp, pi, p.shape[1])
-    if np.array_equal(pp, tp) and np.array_equal(pi, ti):
+    if is_symmetric_arrays(pp, pi):
         return p
+    tp, ti = transpose_arrays(pp, pi, p.shape[1])
     ptr, idx = _union_rows(pp, pi, tp, ti, False)
     return sp.csr_array((np.ones(idx.size, dtype=np.int8), idx, ptr), shape=p.shape)
 

@@ -309,6 +309,62 @@ def star_coloring_bits(order, ptr, idx, words, restricted, max_colors):
 
 
 @njit(cache=True)
+def star_coloring_bits1(order, ptr, idx, restricted, max_colors):
+    """:func:`star_coloring_bits` with ``words=1`` (32 colors), the state words in registers."""
+    n = ptr.size - 1
+    st = np.zeros((n, 4), dtype=np.uint32)
+    full = np.int64(0xFFFFFFFF)
+    for v in order:
+        f = np.int64(0); seen = np.int64(0); dup = np.int64(0)
+        for k in range(ptr[v], ptr[v + 1]):
+            w = idx[k]
+            cw = np.int64(st[w, 0]) - 1
+            if cw >= 0:
+                bw = np.int64(1) << cw
+                dup |= seen & bw
+                seen |= bw
+                f |= st[w, 2]
+            elif restricted:
+                f |= st[w, 1]
+        if dup:
+            for k in range(ptr[v], ptr[v + 1]):
+                w = idx[k]
+                cw = np.int64(st[w, 0]) - 1
+                if cw >= 0 and (dup & (np.int64(1) << cw)):
+                    f |= st[w, 1]
+            st[v, 3] = dup
+        fq = f | seen
+        if fq == full:
+            return st[:, 0].astype(np.int64) - 1, 1
+        c = _lowest_zero_bit(fq)
+        if c >= max_colors:
+            return st[:, 0].astype(np.int64) - 1, 2
+        st[v, 0] = c + 1
+        bc = np.int64(1) << c
+        fv = np.int64(0)
+        for k in range(ptr[v], ptr[v + 1]):
+            x = idx[k]
+            cx = np.int64(st[x, 0]) - 1
+            nc = np.int64(st[x, 1])
+            if cx >= 0:
+                bx = np.int64(1) << cx
+                if nc & bc:
+                    fv |= bx
+                    if not (st[x, 3] & bc):
+                        st[x, 3] |= bc
+                        for kk in range(ptr[x], ptr[x + 1]):
+                            y = idx[kk]
+                            if y != v and st[y, 0] == c + 1:
+                                st[y, 2] |= bx
+                                break
+                if dup & bx:
+                    st[x, 2] |= bc
+            st[x, 1] = nc | bc
+        st[v, 2] |= fv
+    return st[:, 0].astype(np.int64) - 1, 0
+
+
+@njit(cache=True)
 def star_coloring_restricted_edges(order, ptr, idx, rev, max_colors):
     """``restricted=True`` rules of :func:`star_coloring_bits` with per-edge hub flags:
     memory O(nnz) whatever the number of colors, cost O(sum of squared degrees).
@@ -368,7 +424,10 @@ def star_coloring(order, ptr, idx, rev=None, restricted=False, max_colors=None):
     budget = 16 * idx.size + STAR_BITSET_BYTES
     words = 1
     while n * (1 + 3 * words) * 4 <= budget or words == 1:
-        colors, status = star_coloring_bits(order, ptr, idx, words, restricted, cap)
+        if words == 1:
+            colors, status = star_coloring_bits1(order, ptr, idx, restricted, cap)
+        else:
+            colors, status = star_coloring_bits(order, ptr, idx, words, restricted, cap)
         if status == 0:
             return colors
         if status == 2:
@@ -506,21 +565,38 @@ def _union(parent, rank, a, b):
 
 
 @njit(cache=True)
+def edge_ids(ptr, idx, rev):
+    """``eid[k]``: number of the undirected edge at CSR position ``k`` (both directions share
+    it; ``0..nnz/2-1`` in upper-triangle order)."""
+    eid = np.empty(idx.size, dtype=np.int64)
+    m = 0
+    for i in range(ptr.size - 1):
+        for k in range(ptr[i], ptr[i + 1]):
+            if idx[k] > i:
+                eid[k] = m
+                eid[rev[k]] = m
+                m += 1
+    return eid, m
+
+
+@njit(cache=True)
 def acyclic_coloring(order, ptr, idx, rev):
     """Greedy acyclic coloring with disjoint sets of 2-colored trees (after Gebremedhin,
     Tarafdar, Manne, Pothen 2007): every 2-colored subgraph of the result is a forest.
-    Edges are identified by ``min(k, rev[k])``. Cost O(sum of squared degrees * α).
+    Edges are numbered by :func:`edge_ids` (read in row order, no mirror lookups); vertex
+    colors, sets and visits are int32 (fewer than 2**31 vertices and edges) so the
+    O(sum of squared degrees) random reads touch less memory.
     """
     n = ptr.size - 1
-    nnz = idx.size
-    color = np.full(n, -1, dtype=np.int64)
+    eid, m = edge_ids(ptr, idx, rev)
+    color = np.full(n, -1, dtype=np.int32)
     forb = np.full(n + 1, -1, dtype=np.int64)
-    parent = np.arange(nnz, dtype=np.int64)
-    rank = np.zeros(nnz, dtype=np.int64)
-    visit_v = np.full(nnz, -1, dtype=np.int64)
-    visit_w = np.full(nnz, -1, dtype=np.int64)
+    # int32 union-find and packed (v, w) visits: the finds are the cache-missing part
+    parent = np.arange(m).astype(np.int32)
+    rank = np.zeros(m, dtype=np.uint8)
+    visit = np.full((m, 2), -1, dtype=np.int32)
     first_v = np.full(n + 1, -1, dtype=np.int64)
-    first_k = np.full(n + 1, -1, dtype=np.int64)
+    first_e = np.full(n + 1, -1, dtype=np.int64)
     for v in order:
         for k in range(ptr[v], ptr[v + 1]):
             d = color[idx[k]]
@@ -532,17 +608,14 @@ def acyclic_coloring(order, ptr, idx, rev):
             if color[w] < 0:
                 continue
             for kk in range(ptr[w], ptr[w + 1]):
-                x = idx[kk]
-                if x == v:
-                    continue
-                cx = color[x]
+                cx = color[idx[kk]]
                 if cx < 0 or forb[cx] == v:
-                    continue
-                r = _find(parent, min(kk, rev[kk]))
-                if visit_v[r] != v:
-                    visit_v[r] = v
-                    visit_w[r] = w
-                elif visit_w[r] != w:
+                    continue  # (v itself is uncolored)
+                r = _find(parent, eid[kk])
+                if visit[r, 0] != v:
+                    visit[r, 0] = v
+                    visit[r, 1] = w
+                elif visit[r, 1] != w:
                     forb[cx] = v
         c = 0
         while forb[c] == v:
@@ -554,17 +627,17 @@ def acyclic_coloring(order, ptr, idx, rev):
             d = color[w]
             if d < 0 or w == v:
                 continue
-            e = min(k, rev[k])
+            e = eid[k]
             for kk in range(ptr[w], ptr[w + 1]):
                 x = idx[kk]
                 if x != v and color[x] == c:
-                    _union(parent, rank, e, min(kk, rev[kk]))
+                    _union(parent, rank, e, eid[kk])
             if first_v[d] == v:
-                _union(parent, rank, e, first_k[d])
+                _union(parent, rank, e, first_e[d])
             else:
                 first_v[d] = v
-                first_k[d] = e
-    return color
+                first_e[d] = e
+    return color.astype(np.int64)
 
 
 @njit(cache=True)
@@ -588,3 +661,100 @@ def exclusive_counts(ptr, idx, color, ncolors):
             if c >= 0:
                 tally[c] = 0
     return cnt
+
+
+@njit(cache=True)
+def star_postprocess(ptr, idx, color, ncolors):
+    """Drop the colors symmetric direct recovery does not need from a star coloring.
+
+    ``(ptr, idx)``: the full symmetric pattern (diagonal entries where present, sorted rows).
+    An entry ``(i, j)`` is read from ``B[i, color[j]]`` (column ``j`` alone in its class in row
+    ``i``) or from ``B[j, color[i]]``; a diagonal entry only from ``B[i, color[i]]``. Reads are
+    chosen (forced ones first, then reusing vertices and colors already needed, else the
+    higher-degree end, i.e. the hub), and the vertices they isolate keep their colors. A color
+    none of those vertices holds is dropped: its vertices move to a kept color that no row
+    they appear in reads, or else all share one extra "neutral" color that nothing reads
+    (adding terms to a class no read uses never spoils a read). Returns ``(colors, ok)``;
+    ``ok`` is False if some entry cannot be read (not a valid coloring), colors then unchanged.
+    """
+    n = ptr.size - 1
+    cnt = exclusive_counts(ptr, idx, color, ncolors)
+    rev = reverse_positions(ptr, idx)
+    needed = np.zeros(n, dtype=np.bool_)
+    active = np.zeros(ncolors + 1, dtype=np.bool_)
+    read = np.zeros(idx.size, dtype=np.bool_)  # read[k]: entry k = (i, j) read at B[i, color[j]]
+    for phase in range(2):
+        for i in range(n):
+            for k in range(ptr[i], ptr[i + 1]):
+                j = idx[k]
+                if j < i:
+                    continue
+                a = cnt[k] == 1
+                if j == i:
+                    if phase == 0:
+                        if not a:
+                            return color, False
+                        read[k] = True
+                        needed[i] = True
+                        active[color[i]] = True
+                    continue
+                r = rev[k]
+                b = cnt[r] == 1
+                if phase == 0:
+                    if not (a or b):
+                        return color, False
+                    if a and b:
+                        continue
+                    use_a = a
+                else:
+                    if not (a and b):
+                        continue
+                    if needed[j] != needed[i]:
+                        use_a = needed[j]
+                    elif active[color[j]] != active[color[i]]:
+                        use_a = active[color[j]]
+                    else:
+                        use_a = (ptr[j + 1] - ptr[j]) >= (ptr[i + 1] - ptr[i])
+                if use_a:
+                    read[k] = True
+                    needed[j] = True
+                    active[color[j]] = True
+                else:
+                    read[r] = True
+                    needed[i] = True
+                    active[color[i]] = True
+    nkept = 0
+    for c in range(ncolors):
+        if active[c]:
+            nkept += 1
+    if nkept == ncolors:
+        return color, True
+    out = color.copy()
+    mark = np.full(ncolors + 1, -1, dtype=np.int64)
+    neutral = ncolors  # provisional label of the extra class
+    for v in range(n):
+        if needed[v] or active[color[v]]:
+            continue
+        for k in range(ptr[v], ptr[v + 1]):
+            i = idx[k]  # v appears in row i (symmetric pattern)
+            for kk in range(ptr[i], ptr[i + 1]):
+                if read[kk]:
+                    mark[color[idx[kk]]] = v
+        target = neutral
+        for c in range(ncolors):
+            if active[c] and mark[c] != v:
+                target = c
+                break
+        out[v] = target
+    # renumber the classes in use to 0..k-1
+    label = np.full(ncolors + 1, -1, dtype=np.int64)
+    for v in range(n):
+        label[out[v]] = 0
+    nxt = 0
+    for c in range(ncolors + 1):
+        if label[c] == 0:
+            label[c] = nxt
+            nxt += 1
+    for v in range(n):
+        out[v] = label[out[v]]
+    return out, True

@@ -15,26 +15,38 @@ def check_format(format: str) -> str:
     return format
 
 
-def assemble(values, coordinates, shape, format, dense_shape=None):
-    """Array of ``shape`` with ``values`` at ``coordinates``, in ``format``.
+class Assembler:
+    """Puts ``values`` at fixed ``coordinates`` of an array of ``shape``, in ``format``.
 
-    values: (nnz,) jax array; coordinates: tuple of (nnz,) numpy int arrays, one per
-    dimension, in lexicographic order.  ``dense_shape`` reshapes the "dense" result (e.g.
-    ``x.shape + x.shape``).  "scipy" gives a csr_array for 2-D and a coo_array otherwise.
+    coordinates: tuple of (nnz,) numpy int arrays, one per dimension, in lexicographic
+    order.  The index arrays each format needs are built once, on the device.
+    ``dense_shape`` reshapes the "dense" result (e.g. ``x.shape + x.shape``).  "scipy"
+    gives a csr_array for 2-D and a coo_array otherwise.
     """
-    if format == "bcoo":
-        indices = jnp.asarray(np.stack(coordinates, axis=1).astype(np.int32))
-        return jsparse.BCOO((values, indices), shape=shape, indices_sorted=True,
-                            unique_indices=True)
-    if format == "dense":
-        flat_index = jnp.asarray(np.ravel_multi_index(coordinates, shape))
-        flat = jnp.zeros(int(np.prod(shape)), values.dtype).at[flat_index].set(
-            values, unique_indices=True)
-        return flat.reshape(dense_shape if dense_shape is not None else shape)
-    if isinstance(values, jax.core.Tracer):
-        raise TypeError('format="scipy" returns a host-side scipy matrix and cannot be used '
-                        'inside jax.jit or other transformations; use format="bcoo" or "dense".')
-    values = np.asarray(values)
-    if len(shape) == 2:
-        return sp.csr_array((values, coordinates), shape=shape)
-    return sp.coo_array((values, coordinates), shape=shape)
+
+    def __init__(self, coordinates, shape, format, dense_shape=None):
+        self.coordinates = tuple(np.asarray(c, np.int64) for c in coordinates)
+        self.shape = tuple(shape)
+        self.format = check_format(format)
+        self.dense_shape = tuple(dense_shape) if dense_shape is not None else self.shape
+        if format == "bcoo":
+            self._indices = jnp.asarray(np.stack(self.coordinates, axis=1).astype(np.int32))
+        elif format == "dense":
+            self._flat = jnp.asarray(np.ravel_multi_index(self.coordinates, self.shape))
+
+    def __call__(self, values):
+        if self.format == "bcoo":
+            return jsparse.BCOO((values, self._indices), shape=self.shape, indices_sorted=True,
+                                unique_indices=True)
+        if self.format == "dense":
+            flat = jnp.zeros(int(np.prod(self.shape)), values.dtype).at[self._flat].set(
+                values, unique_indices=True)
+            return flat.reshape(self.dense_shape)
+        if isinstance(values, jax.core.Tracer):
+            raise TypeError('format="scipy" returns a host-side scipy matrix and cannot be '
+                            'used inside jax.jit or other transformations; use format="bcoo" '
+                            'or "dense".')
+        values = np.asarray(values)
+        if len(self.shape) == 2:
+            return sp.csr_array((values, self.coordinates), shape=self.shape)
+        return sp.coo_array((values, self.coordinates), shape=self.shape)

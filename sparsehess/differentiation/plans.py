@@ -6,6 +6,7 @@ derivative at new points with only the color sweeps and one gather (or the acycl
 substitution schedule).  Sweeps run over all JAX devices when there are several.
 """
 
+import functools
 import math
 
 import jax
@@ -140,12 +141,16 @@ def choose_hessian_coloring(pattern, method, order, per_evaluation=1):
         raise ValueError(f"hessian method={method!r} is not one of {HESSIAN_METHODS}")
     if method != "auto":
         return color_pattern(pattern, method, order=order)
-    candidates = [color_pattern(pattern, m, order=order) for m in ("star", "acyclic")]
+    def cost(method, ncolors, nnz):
+        return (ncolors * HVP_NS_PER_ELEMENT * per_evaluation
+                + RECOVERY_NS_PER_NONZERO[method] * nnz)
 
-    def cost(coloring):
-        return (coloring.ncolors * HVP_NS_PER_ELEMENT * per_evaluation
-                + RECOVERY_NS_PER_NONZERO[coloring.method] * coloring.pattern.nnz)
-    return min(candidates, key=cost)
+    star = color_pattern(pattern, "star", order=order)
+    star_cost = cost("star", star.ncolors, star.pattern.nnz)
+    if cost("acyclic", 1, star.pattern.nnz) >= star_cost:
+        return star                  # even one acyclic color could not pay for substitution
+    acyclic = color_pattern(pattern, "acyclic", order=order)
+    return acyclic if cost("acyclic", acyclic.ncolors, acyclic.pattern.nnz) < star_cost else star
 
 
 def choose_jacobian_coloring(pattern, method, order):
@@ -203,7 +208,12 @@ class SparsePlan:
         self.shape = shape
         self.format = formats.check_format(format)
         self.has_aux = has_aux
-        self._dense_shape = dense_shape
+        if kind in ("hessian_diagonal", "jacobian_diagonal"):
+            self._assemble = functools.partial(unflatten_inputs, self.layout)
+        else:
+            self._assemble = formats.Assembler(
+                coordinates, shape, "dense" if kind == "output_hessian_diagonals" else format,
+                dense_shape)
         self._evaluate = evaluate
         self._seeds = seeds
 
@@ -228,13 +238,7 @@ class SparsePlan:
 
     def assemble(self, values):
         """The result in this plan's format from ``values()``."""
-        if self.kind in ("hessian_diagonal", "jacobian_diagonal"):
-            return unflatten_inputs(self.layout, values)
-        if self.kind == "output_hessian_diagonals":
-            return formats.assemble(values, self.coordinates, self.shape, "dense",
-                                    self._dense_shape)
-        return formats.assemble(values, self.coordinates, self.shape, self.format,
-                                self._dense_shape)
+        return self._assemble(values)
 
     def __call__(self, *args):
         out = self.values(*args)
