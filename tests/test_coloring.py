@@ -439,3 +439,142 @@ def test_star_bicoloring_postprocessing_is_sound(name):
     assert rc.max(initial=0) + cc.max(initial=0) <= raw_rows + raw_cols
     rc2, cc2 = bicoloring.partition_bicoloring(p, "natural", 0)
     assert check_coloring(p, (rc2, cc2), "bicoloring")
+
+
+# ----------------------------------------------------------------------------- star kernels
+def _adjacency(p):
+    from sparsehess.coloring import graphs
+    return graphs.adjacency(graphs.symmetrize(graphs.as_pattern(p)))
+
+
+@pytest.mark.parametrize("restricted", [False, True])
+@pytest.mark.parametrize("case", ["sparse", "dense_many_colors", "arrow_hub_last"])
+def test_star_bit_kernels_match_edge_kernels(case, restricted):
+    """Bitset kernels (1 word, several words) and per-edge kernels apply the same rules."""
+    from sparsehess.coloring import kernels
+
+    if case == "sparse":
+        p = random_symmetric(400, 0.02, 11)
+    elif case == "dense_many_colors":
+        p = random_symmetric(150, 0.5, 12)  # > 32 colors: several words
+    else:
+        p = arrow(80)[::-1, ::-1]
+    ptr, idx = _adjacency(p)
+    rev = kernels.reverse_positions(ptr, idx)
+    n = ptr.size - 1
+    edge = kernels.star_coloring_restricted_edges if restricted else kernels.star_coloring_edges
+    for order in (np.arange(n), np.random.default_rng(1).permutation(n)):
+        ref, ok = edge(order, ptr, idx, rev, 10**9)
+        assert ok
+        assert check_coloring(p, ref, "star")
+        for words in (1, 2, 4, 16):
+            got, status = kernels.star_coloring_bits(order, ptr, idx, words, restricted, 10**9)
+            if status == 0:
+                np.testing.assert_array_equal(got, ref)
+            else:
+                assert status == 1 and ref.max() + 1 > 32 * words
+        got1, status1 = kernels.star_coloring_bits1(order, ptr, idx, restricted, 10**9)
+        if status1 == 0:
+            np.testing.assert_array_equal(got1, ref)
+        np.testing.assert_array_equal(kernels.star_coloring(order, ptr, idx, rev, restricted), ref)
+        # a cap below the count gives None, at the count the same colors
+        k = int(ref.max()) + 1
+        assert kernels.star_coloring(order, ptr, idx, restricted=restricted, max_colors=k - 1) is None
+        np.testing.assert_array_equal(
+            kernels.star_coloring(order, ptr, idx, restricted=restricted, max_colors=k), ref)
+
+
+def test_star_edge_fallback_when_bitsets_too_large(monkeypatch):
+    from sparsehess.coloring import kernels
+
+    p = random_symmetric(120, 0.5, 13)
+    ptr, idx = _adjacency(p)
+    order = np.arange(ptr.size - 1)
+    ref = kernels.star_coloring(order, ptr, idx)
+    monkeypatch.setattr(kernels, "STAR_BITSET_BYTES", -16 * idx.size)
+    np.testing.assert_array_equal(kernels.star_coloring(order, ptr, idx), ref)
+    assert ref.max() + 1 > 32
+
+
+def test_star_takes_the_better_rule():
+    """The restricted rules (CasADi's) win on degree orders of random graphs; the 2007 rules
+    keep an arrow whose hub comes last at 2 colors where the restricted ones need n."""
+    from sparsehess.coloring import kernels
+
+    p = random_symmetric(3000, 0.003, 14)
+    ptr, idx = _adjacency(p)
+    c = color(p, "star", "largest_first")
+    order = C.orders.vertex_order("largest_first", (ptr.size - 1, ptr, idx, ptr, idx, False))
+    r = kernels.star_coloring(order, ptr, idx, restricted=True)
+    g = kernels.star_coloring(order, ptr, idx)
+    assert c.ncolors == min(r.max(), g.max()) + 1
+    q = arrow(300)[::-1, ::-1]
+    c = color(q, "star", "natural")
+    assert c.ncolors == 2 and check_coloring(q, c, "star")
+    assert_recovers(c, q)
+
+
+def test_symmetrize_detects_symmetric_patterns():
+    from sparsehess.coloring import graphs
+
+    for p in [random_symmetric(50, 0.1, 15), rect(30, 30, 0.1, 16), arrow(9), sp.csr_array((4, 4))]:
+        q = graphs.as_pattern(p)
+        expect = (abs(q - q.T).nnz == 0)
+        assert graphs.is_symmetric_arrays(*graphs.csr_arrays(q)) == expect
+        s = graphs.symmetrize(q)
+        np.testing.assert_array_equal(s.toarray(), ((q + q.T).toarray() > 0).astype(np.int8))
+
+
+# ----------------------------------------------------------------------------- star post-processing
+def test_star_postprocessing_drops_unread_colors():
+    """Without a diagonal an edge is read from one side only: [[0, 1], [1, 0]] needs 1 color."""
+    p = sp.csr_array(np.array([[0, 1], [1, 0]]))
+    c = color(p, "star")
+    assert c.ncolors == 1 and c.lower_bound == 1
+    assert check_coloring(p, c, "star")
+    assert_recovers(c, p)
+    # a star K_{1,5} without diagonal: the hub alone is read (one color); with the leaves'
+    # diagonal entries the leaves must be read too (two colors)
+    k = np.zeros((6, 6))
+    k[0, 1:] = k[1:, 0] = 1
+    c = color(k, "star")
+    assert c.ncolors == 1
+    assert_recovers(c, k)
+    k2 = k + np.diag([0, 1, 1, 1, 1, 1])
+    c2 = color(k2, "star")
+    assert c2.ncolors == 2
+    assert_recovers(c2, k2)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.integers(1, 30), st.floats(0.0, 0.5), st.integers(0, 2**31), st.sampled_from(ALL_ORDERS),
+       st.sampled_from(["none", "some", "full"]))
+def test_property_star_postprocessing(n, density, seed, order, diagonal):
+    """Post-processed star colorings: exact recovery, the independent checker, never more
+    colors than the raw star coloring, a valid lower bound."""
+    from sparsehess.coloring import graphs, kernels
+
+    rng = np.random.default_rng(seed)
+    d = rng.random((n, n)) < density
+    d = d | d.T
+    np.fill_diagonal(d, rng.random(n) < 0.5 if diagonal == "some" else diagonal == "full")
+    c = color(d, "star", order, seed=seed % 7)
+    assert check_coloring(d, c, "star")
+    check_shapes(c, d)
+    assert_recovers(c, d)
+    ptr, idx = graphs.adjacency(graphs.symmetrize(graphs.as_pattern(d)))
+    vo = C.orders.vertex_order(c.chosen_order, (n, ptr, idx, ptr, idx, False), seed=seed % 7)
+    raw = C.star_coloring(vo, ptr, idx)
+    assert c.ncolors <= (raw.max(initial=-1) + 1)
+    if diagonal == "full":
+        np.testing.assert_array_equal(c.colors, raw)
+
+
+def test_star_checker_without_diagonal():
+    p = sp.csr_array(np.array([[0, 1], [1, 0]]))
+    assert check_coloring(p, np.array([0, 0]), "star")
+    assert not check_coloring(np.ones((2, 2)), np.array([0, 0]), "star", raise_on_failure=False)
+    path4 = np.diag(np.ones(3), 1) + np.diag(np.ones(3), -1)
+    with pytest.raises(ValueError, match="not a star.*neither"):
+        check_coloring(path4, np.array([0, 0, 0, 0]), "star")
+    assert check_coloring(path4, np.array([0, 1, 1, 0]), "star")
