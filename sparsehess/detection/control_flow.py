@@ -97,7 +97,7 @@ def _step(prop, x, k, length):
     """Element k along the leading axis of a scanned-over Value."""
     shape, size = x.shape[1:], x.size // length
     point = None if x.point is None else x.point[k]
-    if not x.inexact or x.pattern.nnz == 0:
+    if not x.inexact or patterns.nnz(x.pattern) == 0:
         step = prop.constant(None if x.known is None else x.known[k], shape, x.dtype)
         step.point = point
         return step
@@ -110,7 +110,7 @@ def _stack(prop, values, aval):
     point = None
     if all(v.value is not None for v in values):
         point = np.stack([np.asarray(v.value) for v in values])
-    if all(v.pattern.nnz == 0 for v in values):
+    if all(patterns.nnz(v.pattern) == 0 for v in values):
         known = point if all(v.known is not None for v in values) else None
         out = prop.constant(known, aval.shape, aval.dtype)
         out.point = point
@@ -118,7 +118,7 @@ def _stack(prop, values, aval):
     size = values[0].size
     total = size * len(values)
     maps = [(k, LocalMap(total, size, offset=k * size)) for k, v in enumerate(values)
-            if v.pattern.nnz]
+            if patterns.nnz(v.pattern)]
     stacked = sp.csr_array(sp.vstack([v.pattern for v in values], format="csr"))
     (out,) = prop.apply(EqnStructure(maps=[(0, p, m) for p, m in maps]), values,
                         [(aval.shape, aval.dtype)], [stacked])
@@ -129,7 +129,7 @@ def _stack(prop, values, aval):
 def _union_over_steps(prop, x, length):
     """A Value for "x at some step": the union of x's patterns over the leading axis."""
     shape, size = x.shape[1:], x.size // length
-    if x.pattern.nnz == 0:
+    if patterns.nnz(x.pattern) == 0:
         return prop.unknown(shape, x.dtype)
     targets = np.arange(x.size) % size
     matrix = sp.csr_array((np.ones(x.size, bool), (targets, np.arange(x.size))),
@@ -149,7 +149,7 @@ def _fixed_point(prop, step, carry, ncarry, others):
         for _ in range(MAX_FIXED_POINT_SWEEPS):
             outs = step(current)
             grown = [patterns.union(c.pattern, o.pattern) for c, o in zip(current, outs[:ncarry])]
-            if all(g.nnz == c.pattern.nnz for g, c in zip(grown, current)):
+            if all(patterns.nnz(g) == patterns.nnz(c.pattern) for g, c in zip(grown, current)):
                 return current, outs[ncarry:]
             current = [prop.unknown(c.shape, c.dtype, g) for c, g in zip(current, grown)]
         # No convergence: every carry element depends on every column seen so far.

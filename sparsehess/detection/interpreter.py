@@ -79,15 +79,22 @@ class Propagator:
         self.tape = []
         self.warned = set()
         self.cache = {}          # per-equation results reused across loop iterations
+        self._empty = {}
 
     # ------------------------------------------------------------ values
+    def empty(self, size):
+        """The all-false (size, n) pattern, shared: patterns are never modified in place."""
+        pattern = self._empty.get(size)
+        if pattern is None:
+            pattern = self._empty[size] = patterns.empty(size, self.n)
+        return pattern
+
     def constant(self, value, shape, dtype):
         known = None if isinstance(value, jax.core.Tracer) or value is None else np.asarray(value)
-        return Value(shape, dtype, patterns.empty(size_of(shape), self.n), known)
+        return Value(shape, dtype, self.empty(size_of(shape)), known)
 
     def unknown(self, shape, dtype, pattern=None):
-        return Value(shape, dtype, patterns.empty(size_of(shape), self.n) if pattern is None
-                     else pattern)
+        return Value(shape, dtype, self.empty(size_of(shape)) if pattern is None else pattern)
 
     # ------------------------------------------------------------ walking
     def run(self, closed_jaxpr, inputs):
@@ -172,7 +179,7 @@ class Propagator:
                     o.pattern = pat
         else:
             for o, p, local in structure.maps:
-                if outs[o].inexact and ins[p].inexact and ins[p].pattern.nnz:
+                if outs[o].inexact and ins[p].inexact and patterns.nnz(ins[p].pattern):
                     outs[o].pattern = patterns.union(outs[o].pattern,
                                                      local.forward(ins[p].pattern))
         if self.record:
@@ -221,7 +228,7 @@ class Propagator:
             for o, p, local in rec.structure.maps:
                 r = outs_reached[o]
                 operand = rec.inputs[p]
-                if r is None or not operand.inexact or operand.pattern.nnz == 0:
+                if r is None or not operand.inexact or patterns.nnz(operand.pattern) == 0:
                     continue
                 back = local.backward(r)
                 key = id(operand)
@@ -239,7 +246,7 @@ class Propagator:
             rows = patterns.gather_rows(rec.outputs[it.out].pattern, np.nonzero(r)[0])
             return rows, rows
         a, b = rec.inputs[it.a], rec.inputs[it.b]
-        if not (a.inexact and b.inexact) or a.pattern.nnz == 0 or b.pattern.nnz == 0:
+        if not (a.inexact and b.inexact) or patterns.nnz(a.pattern) == 0 or patterns.nnz(b.pattern) == 0:
             nothing = patterns.empty(0, a.pattern.shape[1])
             return nothing, nothing
         if it.out_elems is None:

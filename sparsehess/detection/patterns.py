@@ -8,6 +8,23 @@ import numpy as np
 import scipy.sparse as sp
 
 
+def _from_arrays(indices: np.ndarray, indptr: np.ndarray, shape) -> sp.csr_array:
+    """A bool CSR array from canonical index arrays, without scipy's input validation
+    (the hot path of propagation builds tens of thousands of small patterns)."""
+    out = sp.csr_array.__new__(sp.csr_array)
+    out._shape = (int(shape[0]), int(shape[1]))
+    out.maxprint = 50
+    out.indices = indices
+    out.indptr = indptr.astype(indices.dtype, copy=False)
+    out.data = np.ones(len(indices), bool)
+    return out
+
+
+def nnz(pattern: sp.csr_array) -> int:
+    """Number of stored entries (cheaper than scipy's ``.nnz`` property)."""
+    return int(pattern.indptr[-1])
+
+
 def empty(nrows: int, ncols: int) -> sp.csr_array:
     """An all-false (nrows, ncols) pattern."""
     return sp.csr_array((nrows, ncols), dtype=bool)
@@ -23,23 +40,27 @@ def identity_block(size: int, offset: int, ncols: int) -> sp.csr_array:
 def gather_rows(pattern: sp.csr_array, idx: np.ndarray) -> sp.csr_array:
     """Rows ``pattern[idx]``, shape (len(idx), ncols); ``idx == -1`` gives an empty row."""
     idx = np.asarray(idx, dtype=np.int64)
-    nrows, ncols = pattern.shape
-    if pattern.nnz == 0:
+    ncols = pattern.shape[1]
+    if nnz(pattern) == 0:
         return empty(len(idx), ncols)
-    if idx.size and idx.min() < 0:
-        # Append one empty row and send the -1 entries there.
-        indptr = np.append(pattern.indptr, pattern.indptr[-1])
-        padded = sp.csr_array((pattern.data, pattern.indices, indptr), shape=(nrows + 1, ncols))
-        idx = np.where(idx < 0, nrows, idx)
-        return padded[idx]
-    return pattern[idx]
+    indptr = pattern.indptr
+    valid = idx >= 0
+    safe = np.where(valid, idx, 0)
+    lengths = np.where(valid, indptr[safe + 1] - indptr[safe], 0)
+    new_indptr = np.zeros(len(idx) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=new_indptr[1:])
+    total = int(new_indptr[-1])
+    # Position of every copied entry in the source: row start + offset within the row.
+    shift = np.repeat(indptr[safe] - new_indptr[:-1], lengths)
+    indices = pattern.indices[shift + np.arange(total)]
+    return _from_arrays(indices, new_indptr, (len(idx), ncols))
 
 
 def union(a: sp.csr_array, b: sp.csr_array) -> sp.csr_array:
     """Elementwise OR of two patterns of the same shape."""
-    if a.nnz == 0:
+    if nnz(a) == 0:
         return b
-    if b.nnz == 0:
+    if nnz(b) == 0:
         return a
     return sp.csr_array(a + b)
 
@@ -58,7 +79,7 @@ def row_union(pattern: sp.csr_array) -> np.ndarray:
 
 def outer_product(a_rows: sp.csr_array, b_rows: sp.csr_array) -> sp.csr_array:
     """Sum over k of the outer products a_rows[k]ᵀ b_rows[k]: an (ncols, ncols) pattern."""
-    if a_rows.nnz == 0 or b_rows.nnz == 0:
+    if nnz(a_rows) == 0 or nnz(b_rows) == 0:
         return empty(a_rows.shape[1], b_rows.shape[1])
     return sp.csr_array(a_rows.T @ b_rows)
 
@@ -74,6 +95,13 @@ def as_bool_csr(matrix) -> sp.csr_array:
     if arr.ndim != 2:
         raise ValueError(f"a pattern must be 2-D, got an array of shape {arr.shape}")
     return sp.csr_array(arr != 0)
+
+
+def _as_slice(cols: np.ndarray):
+    """A slice for a contiguous run of sorted column indices (cheap block views), else cols."""
+    if len(cols) and cols[-1] - cols[0] + 1 == len(cols):
+        return slice(int(cols[0]), int(cols[-1]) + 1)
+    return cols
 
 
 class HessianAccumulator:
@@ -97,7 +125,7 @@ class HessianAccumulator:
         self.blocks = []
 
     def add(self, a_rows: sp.csr_array, b_rows: sp.csr_array):
-        if a_rows.nnz == 0 or b_rows.nnz == 0:
+        if nnz(a_rows) == 0 or nnz(b_rows) == 0:
             return
         if self.dense is None:
             self.blocks.append(outer_product(a_rows, b_rows))
@@ -106,7 +134,9 @@ class HessianAccumulator:
         cols_a, cols_b = row_union(a_rows), row_union(b_rows)
         block_size = len(cols_a) * len(cols_b)
         if block_size <= self.DENSE_ADVANTAGE * sparse_work:
-            block = np.ix_(cols_a, cols_b)
+            block = (_as_slice(cols_a), _as_slice(cols_b))
+            if isinstance(block[0], np.ndarray) or isinstance(block[1], np.ndarray):
+                block = np.ix_(cols_a, cols_b)
             if self.dense[block].all():
                 return
             if a_rows.shape[0] * block_size <= self.DENSE_ADVANTAGE * sparse_work:
