@@ -22,8 +22,11 @@ test: install-test
 	$(PY) -m pytest -q
 
 bench: install
-	$(PY) -m pip install -q -e '.[bench]'
+	$(PY) -m pip install -q -e '.[bench,plot]'
 	$(PY) benchmarks/detection.py
+	$(PY) benchmarks/hessian.py
+	$(PY) benchmarks/coloring.py
+	$(PY) benchmarks/optimize.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -1,4 +1,4 @@
-"""The examples the guide (docs/GUIDE.md) shows run and print the expected numbers.
+"""The examples the README shows run and print the expected numbers.
 
 Each example runs in its own Python process (as a user would run it); the processes start
 together, a few at a time, and each test waits for its own.
