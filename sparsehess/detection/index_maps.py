@@ -86,19 +86,13 @@ def scatter_targets(linear_fn, in_shape, out_shape) -> np.ndarray:
     return target - 1
 
 
-def gather_to_matrix(idx: np.ndarray, in_size: int) -> sp.csr_array:
-    """Bool CSR (len(idx), in_size) with row k set at column idx[k] (none where idx[k] < 0)."""
-    keep = idx >= 0
-    rows = np.nonzero(keep)[0]
-    return sp.csr_array((np.ones(len(rows), bool), (rows, idx[keep])), shape=(len(idx), in_size))
 
 
 def targets_to_matrix(targets: np.ndarray, out_size: int) -> sp.csr_array:
-    """Bool CSR (out_size, len(targets)): output element targets[k] depends on input k."""
+    """Bool CSR (out_size, len(targets)): output element targets[k] depends on input k
+    (none where targets[k] < 0)."""
     keep = targets >= 0
-    cols = np.nonzero(keep)[0]
-    return sp.csr_array((np.ones(len(cols), bool), (targets[keep], cols)),
-                        shape=(out_size, len(targets)))
+    return targets_to_matrix_pairs(targets[keep], np.nonzero(keep)[0], out_size, len(targets))
 
 
 def reduction_targets(in_shape, axes) -> np.ndarray:
@@ -144,14 +138,19 @@ def dot_general_triples(lhs_shape, rhs_shape, dimension_numbers, lhs_value=None,
     out_t = np.broadcast_to(out_ids, full).ravel()
     lhs_t = np.broadcast_to(lhs_ids, full).ravel()
     rhs_t = np.broadcast_to(rhs_ids, full).ravel()
+    return (*drop_known_zeros(out_t, lhs_t, rhs_t, lhs_value, rhs_value), batch * nl * nr)
+
+
+def drop_known_zeros(out_t, lhs_t, rhs_t, lhs_value, rhs_value):
+    """The bilinear triples (out, lhs, rhs) whose operands are not known exact zeros."""
     keep = np.ones(len(out_t), bool)
     if lhs_value is not None:
         keep &= np.asarray(lhs_value).ravel()[lhs_t] != 0
     if rhs_value is not None:
         keep &= np.asarray(rhs_value).ravel()[rhs_t] != 0
-    if not keep.all():
-        out_t, lhs_t, rhs_t = out_t[keep], lhs_t[keep], rhs_t[keep]
-    return out_t, lhs_t, rhs_t, batch * nl * nr
+    if keep.all():
+        return out_t, lhs_t, rhs_t
+    return out_t[keep], lhs_t[keep], rhs_t[keep]
 
 
 def targets_to_matrix_pairs(out_ids, in_ids, out_size: int, in_size: int) -> sp.csr_array:
@@ -201,12 +200,7 @@ def conv_triples(eqn, lhs_shape, rhs_shape, out_shape, lhs_value=None, rhs_value
     out_t = np.concatenate(outs) if outs else np.zeros(0, np.int64)
     lhs_t = np.concatenate(lhss) if lhss else np.zeros(0, np.int64)
     rhs_t = np.concatenate(rhss) if rhss else np.zeros(0, np.int64)
-    keep = np.ones(len(out_t), bool)
-    if lhs_value is not None:
-        keep &= np.asarray(lhs_value).ravel()[lhs_t] != 0
-    if rhs_value is not None:
-        keep &= np.asarray(rhs_value).ravel()[rhs_t] != 0
-    return out_t[keep], lhs_t[keep], rhs_t[keep]
+    return drop_known_zeros(out_t, lhs_t, rhs_t, lhs_value, rhs_value)
 
 
 def line_groups(shape, axis: int) -> np.ndarray:

@@ -65,9 +65,6 @@ def union(a: sp.csr_array, b: sp.csr_array) -> sp.csr_array:
     return sp.csr_array(a + b)
 
 
-def row_mask(pattern: sp.csr_array) -> np.ndarray:
-    """Boolean vector: which rows depend on at least one input."""
-    return np.diff(pattern.indptr) > 0
 
 
 def row_union(pattern: sp.csr_array) -> np.ndarray:
@@ -84,17 +81,6 @@ def outer_product(a_rows: sp.csr_array, b_rows: sp.csr_array) -> sp.csr_array:
     return sp.csr_array(a_rows.T @ b_rows)
 
 
-def as_bool_csr(matrix) -> sp.csr_array:
-    """Structural nonzeros of a dense or sparse matrix as a bool CSR array (explicit zeros dropped)."""
-    if sp.issparse(matrix):
-        m = sp.csr_array(matrix, copy=True)
-        m.eliminate_zeros()
-        m.sum_duplicates()
-        return sp.csr_array((np.ones(m.nnz, bool), m.indices, m.indptr), shape=m.shape)
-    arr = np.asarray(matrix)
-    if arr.ndim != 2:
-        raise ValueError(f"a pattern must be 2-D, got an array of shape {arr.shape}")
-    return sp.csr_array(arr != 0)
 
 
 def _as_slice(cols: np.ndarray):
