@@ -42,6 +42,8 @@ __all__ = [
     "DenseHessianError",
     "NonlinearConstraint",
     "Objective",
+    "Residual",
+    "check_dense_memory",
     "least_squares",
     "method_derivatives",
     "minimize",
@@ -230,6 +232,16 @@ def _args_signature(args):
     return treedef, tuple((np.shape(l), np.result_type(l).str) for l in leaves)
 
 
+def _weak(f):
+    """f through a weak reference where possible: cache entries must not keep their key
+    (f) alive, or every lambda handed to minimize would stay cached forever."""
+    try:
+        ref = weakref.ref(f)
+    except TypeError:
+        return lambda: f
+    return ref
+
+
 def _shared(f, shape, dtype, args, build):
     try:
         key = (build.__name__, tuple(shape), dtype.str, _args_signature(args))
@@ -244,8 +256,10 @@ def _shared(f, shape, dtype, args, build):
 
 class _CompiledObjective:
     def __init__(self, f, shape):
+        f = _weak(f)     # alive while an Objective holds it
+
         def flat_f(x, *a):
-            out = jnp.asarray(f(x.reshape(shape), *a))
+            out = jnp.asarray(f()(x.reshape(shape), *a))
             if out.size != 1:
                 raise ValueError(f"the objective must return a scalar, got shape {out.shape}")
             return out.reshape(())
@@ -261,8 +275,10 @@ class _CompiledObjective:
 
 class _CompiledVector:
     def __init__(self, c, shape):
+        c = _weak(c)     # alive while a constraint / residual holds it
+
         def flat_c(x, *a):
-            return jnp.ravel(jnp.asarray(c(x.reshape(shape), *a)))
+            return jnp.ravel(jnp.asarray(c()(x.reshape(shape), *a)))
 
         def lagrangian(x, v, *a):
             return jnp.dot(v, flat_c(x, *a))
