@@ -225,15 +225,10 @@ class SparsePlan:
     def cols(self):
         return self.coordinates[-1]
 
-    def _point(self, args):
-        leaves = jax.tree_util.tree_leaves(tuple(args))
-        return _flat_point(self.layout, leaves), leaves
-
     def values(self, *args):
         """Recovered nonzeros in the order of ``coordinates`` (jax array (nnz,)); with
         ``has_aux``, ``(values, aux)``."""
-        x_flat, leaves = self._point(args)
-        values, aux = self._evaluate(x_flat, leaves, self._seeds)
+        values, aux = self._evaluate(jax.tree_util.tree_leaves(args), self._seeds)
         return (values, aux) if self.has_aux else values
 
     def assemble(self, values):
@@ -247,10 +242,12 @@ class SparsePlan:
         return self.assemble(out)
 
 
-def _jitted(sweep_and_recover, aux_fn):
-    """evaluate(x_flat, leaves, seeds) -> (values, aux), jitted once per plan."""
+def _jitted(layout, sweep_and_recover, aux_fn):
+    """evaluate(leaves, seeds) -> (values, aux), jitted once per plan; the flattening of
+    the differentiated leaves happens inside the compiled function."""
     @jax.jit
-    def evaluate(x_flat, leaves, seeds):
+    def evaluate(leaves, seeds):
+        x_flat = _flat_point(layout, leaves)
         return sweep_and_recover(x_flat, leaves, seeds), aux_fn(x_flat, leaves)
     return evaluate
 
@@ -299,7 +296,7 @@ def prepare_hessian(f, args, argnums=0, *, method="auto", order="largest_first",
     in_shape, _ = _single_shape(layout, detection.out_shapes)
     plan = SparsePlan(
         "hessian", pattern=coloring.pattern, coloring=coloring, nsweeps=ncolors,
-        detection=detection, evaluate=_jitted(sweep_and_recover, aux),
+        detection=detection, evaluate=_jitted(layout, sweep_and_recover, aux),
         seeds=_place_seeds(coloring.seed_matrix(_x_dtype(layout)).T),
         coordinates=_csr_coordinates(coloring.pattern), shape=(n, n),
         dense_shape=None if in_shape is None else in_shape + in_shape, format=format,
@@ -311,14 +308,14 @@ def prepare_hessian(f, args, argnums=0, *, method="auto", order="largest_first",
 def _value_grad_and_hessian(plan, vec, recover, chunk):
     """(value, gradient shaped like the inputs, Hessian) sharing one linearization."""
     @jax.jit
-    def evaluate(x_flat, leaves, seeds):
+    def evaluate(leaves, seeds):
         scalar = lambda x: vec(x, leaves)[0]
+        x_flat = _flat_point(plan.layout, leaves)
         value, grad, compressed = sweeps.value_grad_hvp_sweep(scalar, x_flat, seeds, chunk)
         return value, grad, recover(compressed)
 
     def call(*args):
-        x_flat, leaves = plan._point(args)
-        value, grad, values = evaluate(x_flat, leaves, plan._seeds)
+        value, grad, values = evaluate(jax.tree_util.tree_leaves(args), plan._seeds)
         return value, unflatten_inputs(plan.layout, grad), plan.assemble(values)
     return call
 
@@ -346,7 +343,8 @@ def prepare_hessian_diagonal(f, args, argnums=0, *, order="largest_first", has_a
     diagonal = np.arange(n, dtype=np.int64)
     return SparsePlan(
         "hessian_diagonal", pattern=detection.hessian, coloring=coloring,
-        nsweeps=coloring.ncolors, detection=detection, evaluate=_jitted(sweep_and_recover, aux),
+        nsweeps=coloring.ncolors, detection=detection,
+        evaluate=_jitted(layout, sweep_and_recover, aux),
         seeds=_place_seeds(coloring.seed_matrix(_x_dtype(layout)).T),
         coordinates=(diagonal, diagonal), shape=(n,), dense_shape=None, format="dense",
         has_aux=has_aux)
@@ -424,7 +422,7 @@ def _prepare_output_hessians(f, detection, *, diagonal, order, format, has_aux, 
             out_shape is not None else (m, n, n)
     return SparsePlan(
         kind, pattern=jac, coloring=coloring, nsweeps=len(pair_keys), detection=detection,
-        evaluate=_jitted(sweep_and_recover, aux), seeds=_place_seeds(seed_pairs),
+        evaluate=_jitted(layout, sweep_and_recover, aux), seeds=_place_seeds(seed_pairs),
         coordinates=coordinates, shape=shape, dense_shape=dense_shape, format=format,
         has_aux=has_aux)
 
@@ -468,7 +466,7 @@ def prepare_jacobian(f, args, argnums=0, *, method="auto", order="largest_first"
     dense_shape = out_shape + in_shape if in_shape is not None and out_shape is not None else None
     return SparsePlan(
         "jacobian", pattern=coloring.pattern, coloring=coloring, nsweeps=nsweeps,
-        detection=detection, evaluate=_jitted(sweep_and_recover, aux), seeds=seeds,
+        detection=detection, evaluate=_jitted(layout, sweep_and_recover, aux), seeds=seeds,
         coordinates=_csr_coordinates(coloring.pattern), shape=(m, n), dense_shape=dense_shape,
         format=format, has_aux=has_aux)
 
@@ -496,7 +494,8 @@ def prepare_jacobian_diagonal(f, args, argnums=0, *, order="largest_first", has_
     diagonal = np.arange(n, dtype=np.int64)
     return SparsePlan(
         "jacobian_diagonal", pattern=detection.jacobian, coloring=coloring,
-        nsweeps=coloring.ncolors, detection=detection, evaluate=_jitted(sweep_and_recover, aux),
+        nsweeps=coloring.ncolors, detection=detection,
+        evaluate=_jitted(layout, sweep_and_recover, aux),
         seeds=_place_seeds(coloring.seed_matrix(dtype).T), coordinates=(diagonal, diagonal),
         shape=(n,), dense_shape=None, format="dense", has_aux=has_aux)
 
