@@ -217,6 +217,14 @@ def scatter_add(ctx):
     return EqnStructure(maps=[(0, 0, _elementwise_map(ctx, 0)), (0, 2, upd)])
 
 
+def scatter_mul(ctx):
+    """out = operand times the updates placed at constant indices: curvature among each
+    output element's factors."""
+    structure = scatter_add(ctx)
+    structure.interactions.append(Interaction(0))
+    return structure
+
+
 def scatter(ctx):
     """out = operand with the elements at constant indices overwritten by updates."""
     upd = _scatter_updates_map(ctx)
@@ -382,6 +390,8 @@ PRIMITIVE_RULES.update({
     "scatter-add": scatter_add,
     "scatter_add": scatter_add,
     "scatter": scatter,
+    "scatter-mul": scatter_mul,
+    "scatter_mul": scatter_mul,
     "broadcast_in_dim": data_movement(0),
     "reshape": data_movement(0),
     "squeeze": data_movement(0),
