@@ -578,3 +578,42 @@ def test_star_checker_without_diagonal():
     with pytest.raises(ValueError, match="not a star.*neither"):
         check_coloring(path4, np.array([0, 0, 0, 0]), "star")
     assert check_coloring(path4, np.array([0, 1, 1, 0]), "star")
+
+
+def test_greedy_dist2_long_row_bitsets_match_plain_walk():
+    """Rows with a bitset of used colors give the same colors as walking every row."""
+    from sparsehess.coloring import kernels
+    from sparsehess.coloring.graphs import csr_arrays, transpose_pattern
+    rng = np.random.default_rng(3)
+    n = 300
+    dense = rng.random((n, n)) < 0.02
+    dense[5, :] = True  # dense rows
+    dense[17, ::2] = True
+    p = sp.csr_array(dense.astype(np.int8))
+    pp, pi = csr_arrays(p)
+    tp, ti = csr_arrays(transpose_pattern(p))
+    for order in (np.arange(n), rng.permutation(n)):
+        plain = kernels._greedy_plain(order, n, tp, ti, pp, pi, True)
+        bits = kernels._greedy_dist2_bits(order, n, tp, ti, pp, pi, 64)
+        assert np.array_equal(plain, bits)
+        assert check_coloring(p, bits, "column")
+
+
+def test_acyclic_renumbered_matches_edge_bookkeeping():
+    """The relabelled acyclic kernel gives colors that do not depend on the labelling."""
+    from sparsehess.coloring import kernels
+    from sparsehess.coloring.graphs import adjacency, symmetrize
+    rng = np.random.default_rng(4)
+    n = 400
+    a = sp.random(n, n, density=0.02, random_state=5, format="csr")
+    sym = symmetrize(sp.csr_array((a != 0).astype(np.int8)))
+    ptr, idx = adjacency(sym)
+    order = rng.permutation(n).astype(np.int64)
+    colors = kernels.acyclic_coloring(order, ptr, idx)
+    perm = rng.permutation(n)  # relabel the graph: same colors up to the relabelling
+    inv = np.argsort(perm)
+    sym2 = symmetrize(sp.csr_array(sym.toarray()[np.ix_(inv, inv)]))
+    p2, i2 = adjacency(sym2)
+    colors2 = kernels.acyclic_coloring(perm[order], p2, i2)
+    assert np.array_equal(colors2[perm], colors)
+    assert check_coloring(sym, colors, "acyclic")

@@ -155,12 +155,8 @@ def dynamic_order(kind, n, ptr1, idx1, ptr2, idx2, dist2):
 
 
 @njit(cache=True)
-def greedy_coloring(order, n, ptr1, idx1, ptr2, idx2, dist2):
-    """First-fit coloring in ``order``: no two (distance-1 or distance-2) neighbours share a color.
-
-    With ``dist2=True`` on (column->rows, row->columns) CSR this is partial distance-2 column
-    coloring (structurally orthogonal column groups). Returns int64 colors of shape ``(n,)``.
-    """
+def _greedy_plain(order, n, ptr1, idx1, ptr2, idx2, dist2):
+    """First-fit coloring walking every row (no long rows): see :func:`greedy_coloring`."""
     color = np.full(n, -1, dtype=np.int64)
     forb = np.full(n + 1, -1, dtype=np.int64)
     for v in order:
@@ -181,6 +177,92 @@ def greedy_coloring(order, n, ptr1, idx1, ptr2, idx2, dist2):
             c += 1
         color[v] = c
     return color
+
+
+@njit(cache=True)
+def _greedy_dist2_bits(order, n, ptr1, idx1, ptr2, idx2, long_len):
+    """Distance-2 first-fit coloring (as :func:`greedy_coloring`, same colors) where rows of
+    at least ``long_len`` entries (``max(64, n // 64)``: at most ``64 * nnz / n`` rows,
+    ``8 * nnz`` bytes of bitsets) keep a bitset of the colors of their colored members,
+    OR-ed word by word up to the highest color seen, instead of being walked entry by entry:
+    a dense row costs ``O(colors / 64)`` per visit, not ``O(n)``.
+    """
+    color = np.full(n, -1, dtype=np.int64)
+    forb = np.full(n + 1, -1, dtype=np.int64)
+    nrows = ptr2.size - 1
+    slot = np.full(nrows, -1, dtype=np.int64)
+    nlong = 0
+    for i in range(nrows):
+        if ptr2[i + 1] - ptr2[i] >= long_len:
+            slot[i] = nlong
+            nlong += 1
+    W = (n + 64) // 64
+    bits = np.zeros((nlong, W if nlong else 0), dtype=np.int64)
+    hiw = np.zeros(nlong, dtype=np.int64)  # words in use per long row
+    acc = np.zeros(W if nlong else 0, dtype=np.int64)
+    for v in order:
+        accw = 0
+        for a in range(ptr1[v], ptr1[v + 1]):
+            i = idx1[a]
+            r0 = ptr2[i]
+            r1 = ptr2[i + 1]
+            if r1 - r0 >= long_len:
+                s = slot[i]
+                h = hiw[s]
+                for q in range(accw, h):
+                    acc[q] = 0
+                if h > accw:
+                    accw = h
+                for q in range(h):
+                    acc[q] |= bits[s, q]
+            else:
+                for b in range(r0, r1):
+                    c = color[idx2[b]]
+                    if c >= 0:
+                        forb[c] = v
+        # smallest color neither in acc nor stamped in forb (full acc words skipped)
+        c = 0
+        while True:
+            q = c >> 6
+            if q < accw:
+                word = acc[q]
+                if word == -1:
+                    c = 64 * (q + 1)
+                    continue
+                if (word >> (c & 63)) & 1:
+                    c += 1
+                    continue
+            if forb[c] == v:
+                c += 1
+                continue
+            break
+        color[v] = c
+        if nlong:
+            qc = c >> 6
+            bc = np.int64(1) << (c & 63)
+            for a in range(ptr1[v], ptr1[v + 1]):
+                i = idx1[a]
+                if ptr2[i + 1] - ptr2[i] >= long_len:
+                    s = slot[i]
+                    bits[s, qc] |= bc
+                    if qc + 1 > hiw[s]:
+                        hiw[s] = qc + 1
+    return color
+
+
+def greedy_coloring(order, n, ptr1, idx1, ptr2, idx2, dist2):
+    """First-fit coloring in ``order``: no two (distance-1 or distance-2) neighbours share a color.
+
+    With ``dist2=True`` on (column->rows, row->columns) CSR this is partial distance-2 column
+    coloring (structurally orthogonal column groups). Returns int64 colors of shape ``(n,)``.
+    When some row has at least ``max(64, n // 64)`` entries, the distance-2 kernel keeps a
+    color bitset for those rows (:func:`_greedy_dist2_bits`, same colors).
+    """
+    if dist2 and ptr2.size > 1:
+        long_len = max(64, n // 64)
+        if int(np.diff(ptr2).max()) >= long_len:
+            return _greedy_dist2_bits(order, n, ptr1, idx1, ptr2, idx2, long_len)
+    return _greedy_plain(order, n, ptr1, idx1, ptr2, idx2, dist2)
 
 
 @njit(cache=True)
@@ -539,105 +621,184 @@ def star_coloring_edges(order, ptr, idx, rev, max_colors):
     return color, True
 
 
-@njit(cache=True)
-def _find(parent, a):
-    root = a
-    while parent[root] != root:
-        root = parent[root]
-    while parent[a] != root:
-        nxt = parent[a]
-        parent[a] = root
-        a = nxt
-    return root
-
 
 @njit(cache=True)
-def _union(parent, rank, a, b):
-    ra = _find(parent, a)
-    rb = _find(parent, b)
-    if ra == rb:
-        return
-    if rank[ra] < rank[rb]:
-        ra, rb = rb, ra
-    parent[rb] = ra
-    if rank[ra] == rank[rb]:
-        rank[ra] += 1
+def renumber_by_order(order, ptr, idx):
+    """Relabel a symmetric adjacency graph so that ``order[i]`` becomes vertex ``i``.
 
-
-@njit(cache=True)
-def edge_ids(ptr, idx, rev):
-    """``eid[k]``: number of the undirected edge at CSR position ``k`` (both directions share
-    it; ``0..nnz/2-1`` in upper-triangle order)."""
-    eid = np.empty(idx.size, dtype=np.int64)
-    m = 0
-    for i in range(ptr.size - 1):
-        for k in range(ptr[i], ptr[i + 1]):
-            if idx[k] > i:
-                eid[k] = m
-                eid[rev[k]] = m
-                m += 1
-    return eid, m
-
-
-@njit(cache=True)
-def acyclic_coloring(order, ptr, idx, rev):
-    """Greedy acyclic coloring with disjoint sets of 2-colored trees (after Gebremedhin,
-    Tarafdar, Manne, Pothen 2007): every 2-colored subgraph of the result is a forest.
-    Edges are numbered by :func:`edge_ids` (read in row order, no mirror lookups); vertex
-    colors, sets and visits are int32 (fewer than 2**31 vertices and edges) so the
-    O(sum of squared degrees) random reads touch less memory.
+    Returns ``(nptr, adj, m)``: ``nptr`` int64 row pointers, ``adj`` an ``(nnz, 2)`` int32
+    array with ``adj[k, 0]`` the neighbour (rows sorted ascending, so the already-colored
+    neighbours of vertex ``v`` in a greedy pass in this order are the prefix ``< v`` of its
+    row) and ``adj[k, 1]`` the number of the undirected edge, numbered in order of its later
+    endpoint (the order in which edges get both ends colored); ``m`` edges.
     """
     n = ptr.size - 1
-    eid, m = edge_ids(ptr, idx, rev)
-    color = np.full(n, -1, dtype=np.int32)
-    forb = np.full(n + 1, -1, dtype=np.int64)
-    # int32 union-find and packed (v, w) visits: the finds are the cache-missing part
-    parent = np.arange(m).astype(np.int32)
-    rank = np.zeros(m, dtype=np.uint8)
-    visit = np.full((m, 2), -1, dtype=np.int32)
-    first_v = np.full(n + 1, -1, dtype=np.int64)
-    first_e = np.full(n + 1, -1, dtype=np.int64)
-    for v in order:
-        for k in range(ptr[v], ptr[v + 1]):
-            d = color[idx[k]]
-            if d >= 0:
-                forb[d] = v
-        # color c is forbidden if two d-neighbours of v lie in one {c, d} tree
-        for k in range(ptr[v], ptr[v + 1]):
-            w = idx[k]
-            if color[w] < 0:
+    inv = np.empty(n, dtype=np.int32)
+    for i in range(n):
+        inv[order[i]] = i
+    nptr = np.zeros(n + 1, dtype=np.int64)
+    for i in range(n):
+        o = order[i]
+        nptr[i + 1] = nptr[i] + (ptr[o + 1] - ptr[o])
+    adj = np.empty((idx.size, 2), dtype=np.int32)
+    cursor = nptr[:-1].copy()
+    upper = nptr[:-1].copy()  # first entry > j of row j, then next unnumbered one
+    # row j receives i in increasing i: rows come out sorted (the graph is symmetric)
+    for i in range(n):
+        o = order[i]
+        for k in range(ptr[o], ptr[o + 1]):
+            j = inv[idx[k]]
+            adj[cursor[j], 0] = i
+            cursor[j] += 1
+            if i < j:
+                upper[j] += 1
+    m = 0
+    for i in range(n):
+        for k in range(nptr[i], nptr[i + 1]):
+            j = adj[k, 0]
+            if j >= i:
+                break
+            adj[k, 1] = m
+            adj[upper[j], 1] = m
+            upper[j] += 1
+            m += 1
+    return nptr, adj, m
+
+
+@njit(cache=True, inline="always")
+def _uf_find(uf, a):
+    """Root of ``a`` in the union-find rows ``uf[:, 0]`` (parents), path halving."""
+    p = uf[a, 0]
+    while p != a:
+        g = uf[p, 0]
+        uf[a, 0] = g
+        a = p
+        p = g
+    return a
+
+
+@njit(cache=True, inline="always")
+def _uf_union(uf, a, b):
+    ra = _uf_find(uf, a)
+    rb = _uf_find(uf, b)
+    if ra == rb:
+        return
+    if uf[ra, 3] < uf[rb, 3]:
+        ra, rb = rb, ra
+    uf[rb, 0] = ra
+    if uf[ra, 3] == uf[rb, 3]:
+        uf[ra, 3] += 1
+
+
+@njit(cache=True)
+def acyclic_coloring_renumbered(nptr, adj, m):
+    """Greedy acyclic coloring of vertices ``0..n-1`` in natural order on the graph of
+    :func:`renumber_by_order` (Gebremedhin, Tarafdar, Manne, Pothen 2007, disjoint sets of
+    2-colored trees). The colored vertices when ``v`` is colored are ``0..v-1``: a sorted
+    row's colored part is its prefix ``< v``. One 16-byte union-find record per edge holds
+    parent, visit (v, w) and rank, so a find that hits a root costs one cache line. The
+    2-paths ``v - w - x`` are gathered first (their records touched in a branch-free loop so
+    the cache misses overlap) and reused for the merge. Returns int32 colors.
+    """
+    n = nptr.size - 1
+    color = np.zeros(n, dtype=np.int32)
+    forb = np.full(n + 1, -1, dtype=np.int32)
+    uf = np.empty((m, 4), dtype=np.int32)  # parent | visit v | visit w | rank
+    for e in range(m):
+        uf[e, 0] = e
+        uf[e, 1] = -1
+        uf[e, 2] = -1
+        uf[e, 3] = 0
+    first_v = np.full(n + 1, -1, dtype=np.int32)
+    first_e = np.zeros(n + 1, dtype=np.int32)
+    cap = 1024
+    bw = np.empty(cap, dtype=np.int32)  # w of the 2-path v - w - x
+    be = np.empty(cap, dtype=np.int32)  # edge number of (w, x)
+    bc = np.empty(cap, dtype=np.int32)  # color of x
+    touch = np.int32(0)
+    for v in range(n):
+        s = nptr[v]
+        t = nptr[v + 1]
+        kend = s
+        need = 0
+        while kend < t and adj[kend, 0] < v:
+            w = adj[kend, 0]
+            forb[color[w]] = v
+            need += nptr[w + 1] - nptr[w]
+            kend += 1
+        if need > cap:
+            cap = max(need, 2 * cap)
+            bw = np.empty(cap, dtype=np.int32)
+            be = np.empty(cap, dtype=np.int32)
+            bc = np.empty(cap, dtype=np.int32)
+        # gather the 2-paths v - w - x through colored w, x (x's color not yet forbidden)
+        cnt = 0
+        for k in range(s, kend):
+            w = adj[k, 0]
+            for kk in range(nptr[w], nptr[w + 1]):
+                x = adj[kk, 0]
+                if x >= v:
+                    break
+                cx = color[x]
+                if forb[cx] == v:
+                    continue
+                e = adj[kk, 1]
+                bw[cnt] = w
+                be[cnt] = e
+                bc[cnt] = cx
+                cnt += 1
+        for q in range(cnt):  # prefetch: independent loads, misses overlap
+            touch ^= uf[uf[be[q], 0], 1]
+        # color cx is forbidden if two d-neighbours of v lie in one {cx, d} tree
+        for q in range(cnt):
+            cx = bc[q]
+            if forb[cx] == v:
                 continue
-            for kk in range(ptr[w], ptr[w + 1]):
-                cx = color[idx[kk]]
-                if cx < 0 or forb[cx] == v:
-                    continue  # (v itself is uncolored)
-                r = _find(parent, eid[kk])
-                if visit[r, 0] != v:
-                    visit[r, 0] = v
-                    visit[r, 1] = w
-                elif visit[r, 1] != w:
-                    forb[cx] = v
+            r = _uf_find(uf, be[q])
+            if uf[r, 1] != v:
+                uf[r, 1] = v
+                uf[r, 2] = bw[q]
+            elif uf[r, 2] != bw[q]:
+                forb[cx] = v
         c = 0
         while forb[c] == v:
             c += 1
         color[v] = c
         # merge the new edges into their 2-colored trees
-        for k in range(ptr[v], ptr[v + 1]):
-            w = idx[k]
+        q = 0
+        for k in range(s, kend):
+            w = adj[k, 0]
             d = color[w]
-            if d < 0 or w == v:
-                continue
-            e = eid[k]
-            for kk in range(ptr[w], ptr[w + 1]):
-                x = idx[kk]
-                if x != v and color[x] == c:
-                    _union(parent, rank, e, eid[kk])
+            e = adj[k, 1]
+            while q < cnt and bw[q] == w:
+                if bc[q] == c:
+                    _uf_union(uf, e, be[q])
+                q += 1
             if first_v[d] == v:
-                _union(parent, rank, e, first_e[d])
+                _uf_union(uf, e, first_e[d])
             else:
                 first_v[d] = v
                 first_e[d] = e
-    return color.astype(np.int64)
+    if touch == -12345:  # keep the prefetch loads alive
+        color[0] = color[0]
+    return color
+
+
+def acyclic_coloring(order, ptr, idx, rev=None):
+    """Greedy acyclic coloring in ``order`` with disjoint sets of 2-colored trees (after
+    Gebremedhin, Tarafdar, Manne, Pothen 2007): every 2-colored subgraph of the result is a
+    forest. The graph is first relabelled by ``order`` (:func:`renumber_by_order`) so that
+    colored vertices and activated edges are dense prefixes of the arrays and the scattered
+    reads of the tree bookkeeping touch less memory; the colors do not depend on the
+    labelling (only on the graph and the order). ``rev`` is accepted for compatibility and
+    unused. Returns int64 colors. Assumes fewer than 2**31 vertices and CSR entries.
+    """
+    order = np.asarray(order, dtype=np.int64)
+    nptr, adj, m = renumber_by_order(order, ptr, idx)
+    cnew = acyclic_coloring_renumbered(nptr, adj, m)
+    colors = np.empty(order.size, dtype=np.int64)
+    colors[order] = cnew
+    return colors
 
 
 @njit(cache=True)
