@@ -149,7 +149,8 @@ def _fixed_point(prop, step, carry, ncarry, others):
         for _ in range(MAX_FIXED_POINT_SWEEPS):
             outs = step(current)
             grown = [patterns.union(c.pattern, o.pattern) for c, o in zip(current, outs[:ncarry])]
-            if all(patterns.nnz(g) == patterns.nnz(c.pattern) for g, c in zip(grown, current)):
+            if all(patterns.nnz(g) == patterns.nnz(c.pattern)
+                   for g, c in zip(grown, current)):
                 return current, outs[ncarry:]
             current = [prop.unknown(c.shape, c.dtype, g) for c, g in zip(current, grown)]
         # No convergence: every carry element depends on every column seen so far.

@@ -246,7 +246,7 @@ class Propagator:
             rows = patterns.gather_rows(rec.outputs[it.out].pattern, np.nonzero(r)[0])
             return rows, rows
         a, b = rec.inputs[it.a], rec.inputs[it.b]
-        if not (a.inexact and b.inexact) or patterns.nnz(a.pattern) == 0 or patterns.nnz(b.pattern) == 0:
+        if not (a.inexact and b.inexact and patterns.nnz(a.pattern) and patterns.nnz(b.pattern)):
             nothing = patterns.empty(0, a.pattern.shape[1])
             return nothing, nothing
         if it.out_elems is None:
