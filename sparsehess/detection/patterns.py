@@ -62,7 +62,7 @@ def union(a: sp.csr_array, b: sp.csr_array) -> sp.csr_array:
         return b
     if nnz(b) == 0:
         return a
-    return sp.csr_array(a + b)
+    return a + b
 
 
 

@@ -47,7 +47,7 @@ class LocalMap:
             return sp.csr_array((np.ones(len(indices), bool), indices, indptr),
                                 shape=(self.out_size, operand.shape[1]))
         if self.matrix is not None:
-            return sp.csr_array(self.matrix @ operand)
+            return self.matrix @ operand
         if self.gather is not None:
             return patterns.gather_rows(operand, self.gather)
         if self.offset is not None:
