@@ -54,10 +54,23 @@ def _substitute(layout, leaves, x_flat):
     return out
 
 
+def _primal(f, has_aux):
+    """``f`` without its auxiliary output."""
+    return (lambda *a: f(*a)[0]) if has_aux else f
+
+
+def _detect(f, args, argnums, *, has_aux, hessian, constants):
+    """Detection for a plan: the Hessian of the sum of outputs when ``hessian`` (vector f
+    allowed), else the Jacobian of a function that must have floating-point outputs."""
+    detection = propagate(_primal(f, has_aux), args, argnums, hessian=hessian,
+                          constants=constants, require_scalar=False)
+    check_inexact(detection.out_shapes)
+    return detection
+
+
 def _vector_function(f, layout, has_aux):
     """(x_flat, leaves) -> (all outputs raveled and concatenated (m,), aux or None)."""
-    main = (lambda *a: f(*a)[0]) if has_aux else f
-    fun = arguments.flat_function(main, layout)
+    fun = arguments.flat_function(_primal(f, has_aux), layout)
 
     def vec(x_flat, leaves):
         outs = fun(*_substitute(layout, leaves, x_flat))
@@ -270,9 +283,7 @@ def prepare_hessian(f, args, argnums=0, *, method="auto", order="largest_first",
 
     Scalar f: the (n, n) Hessian.  Vector f (m outputs): every output's Hessian, (m, n, n).
     """
-    main = (lambda *a: f(*a)[0]) if has_aux else f
-    detection = propagate(main, args, argnums, hessian=True, constants=constants,
-                          require_scalar=False)
+    detection = _detect(f, args, argnums, has_aux=has_aux, hessian=True, constants=constants)
     if not detection.scalar_output:
         return _prepare_output_hessians(f, detection, diagonal=False, order=order,
                                         format=format, has_aux=has_aux, chunk_size=chunk_size)
@@ -324,9 +335,7 @@ def prepare_hessian_diagonal(f, args, argnums=0, *, order="largest_first", has_a
                              chunk_size="auto", constants=None):
     """Plan for the Hessian diagonal: scalar f from a distance-1 coloring of the Hessian's
     graph (one HVP per color); vector f, every output's diagonal (m, n)."""
-    main = (lambda *a: f(*a)[0]) if has_aux else f
-    detection = propagate(main, args, argnums, hessian=True, constants=constants,
-                          require_scalar=False)
+    detection = _detect(f, args, argnums, has_aux=has_aux, hessian=True, constants=constants)
     if not detection.scalar_output:
         return _prepare_output_hessians(f, detection, diagonal=True, order=order,
                                         format="dense", has_aux=has_aux, chunk_size=chunk_size)
@@ -431,9 +440,7 @@ def prepare_jacobian(f, args, argnums=0, *, method="auto", order="largest_first"
                      format="bcoo", has_aux=False, chunk_size="auto", constants=None):
     """Plan for the sparse Jacobian of ``f``: column coloring + JVPs, row coloring + VJPs,
     or a bicoloring with both."""
-    main = (lambda *a: f(*a)[0]) if has_aux else f
-    detection = propagate(main, args, argnums, hessian=False, constants=constants)
-    check_inexact(detection.out_shapes)
+    detection = _detect(f, args, argnums, has_aux=has_aux, hessian=False, constants=constants)
     layout = detection.layout
     m, n = detection.jacobian.shape
     coloring = choose_jacobian_coloring(detection.jacobian, method, order)
@@ -474,9 +481,7 @@ def prepare_jacobian(f, args, argnums=0, *, method="auto", order="largest_first"
 def prepare_jacobian_diagonal(f, args, argnums=0, *, order="largest_first", has_aux=False,
                               chunk_size="auto", constants=None):
     """Plan for the diagonal of a square Jacobian from a distance-1 coloring of J ∪ Jᵀ."""
-    main = (lambda *a: f(*a)[0]) if has_aux else f
-    detection = propagate(main, args, argnums, hessian=False, constants=constants)
-    check_inexact(detection.out_shapes)
+    detection = _detect(f, args, argnums, has_aux=has_aux, hessian=False, constants=constants)
     m, n = detection.jacobian.shape
     if m != n:
         raise ValueError(f"jacobian_diagonal needs as many outputs as inputs; f maps {n} "
