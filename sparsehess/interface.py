@@ -9,8 +9,8 @@ then happen at trace time) and ``jax.vmap`` (with ``format="dense"``).
 
 Common keywords: ``argnums`` (int or tuple, like JAX), ``has_aux`` (f returns
 ``(output, aux)``; the transform returns ``(derivative, aux)``), ``order`` (vertex order
-of the coloring), ``chunk_size`` (colors swept at once: "auto" bounds memory, an int
-fixes it).
+of the coloring), ``chunk_size`` (colors swept at once: "auto" bounds memory and, on one
+CPU device, sweeps f that index by arrays one color at a time; an int fixes it).
 """
 
 import functools

@@ -217,6 +217,8 @@ def test_acyclic_jax_matches_numpy(name):
         f = jax.jit(c.decompress_jax())
         got = np.asarray(f(jnp.asarray(b)))
         np.testing.assert_allclose(got, c.values(b), rtol=1e-5, atol=1e-5)
+        got_t = np.asarray(jax.jit(c.decompress_jax(transposed=True))(jnp.asarray(b.T)))
+        np.testing.assert_allclose(got_t, got, rtol=1e-6, atol=1e-6)
         np.testing.assert_allclose(got, a[c.pattern.nonzero()] if a.nnz else got, rtol=1e-5)
 
 
@@ -244,6 +246,12 @@ def test_direct_jax_decompression(method):
     b = c.compress(a)
     np.testing.assert_allclose(np.asarray(c.decompress_jax(jnp.asarray(b))), c.values(b),
                                rtol=1e-6)
+    if method == "row":
+        with pytest.raises(ValueError, match="transposed=True"):
+            c.decompress_jax(transposed=True)
+    else:
+        got = c.decompress_jax(jnp.asarray(b.T), transposed=True)
+        np.testing.assert_allclose(np.asarray(got), c.values(b), rtol=1e-6)
 
 
 # ----------------------------------------------------------------------------- theory / bounds

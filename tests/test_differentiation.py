@@ -67,8 +67,11 @@ def test_auto_weighs_sweeps_against_recovery(monkeypatch):
 
 def test_acyclic_substitution_is_jit_compatible():
     x = jnp.asarray(RNG.uniform(-1, 1, 25))
-    h = jax.jit(sparsehess.hessian(banded_energy, method="acyclic"))(x)
+    hessian = sparsehess.hessian(banded_energy, method="acyclic")
+    h = jax.jit(hessian)(x)
     _close(h.todense(), jax.hessian(banded_energy)(x))
+    # the plan built while tracing holds concrete arrays: reusable outside the trace
+    _close(hessian(2 * x).todense(), jax.hessian(banded_energy)(2 * x))
 
 
 def test_vector_valued_hessians_of_a_batch_collapse():
@@ -166,6 +169,21 @@ def test_auto_chunk_size_bounds_memory(monkeypatch):
     chunk = plans.auto_chunk_size(jaxpr, 5)
     assert chunk is not None and 1 <= chunk < 5
     _close(sparsehess.hessian(banded_energy, format="dense")(x), jax.hessian(banded_energy)(x))
+
+
+def test_auto_chunk_runs_indexed_products_one_at_a_time():
+    """On one CPU device, f that gathers by index arrays sweeps one product at a time (the
+    vmapped gathers are slower); elementwise f sweeps all colors at once."""
+    idx = jnp.asarray(RNG.integers(0, 40, 60))
+    gathered = lambda x: jnp.sum(jnp.log1p((x[idx] - x[idx[::-1]]) ** 2)) + jnp.sum(x ** 4)
+    x = jnp.asarray(RNG.uniform(-1, 1, 40))
+    plan = sparsehess.prepare_hessian(gathered, x, format="dense")
+    assert plan.chunk_size == 1 and plan.ncolors > 1
+    _close(plan(x), jax.hessian(gathered)(x))
+    assert sparsehess.prepare_hessian(banded_energy, x).chunk_size is None
+    # nested jaxprs count too
+    nested = lambda x: jax.jit(gathered)(x)
+    assert sparsehess.prepare_hessian(nested, x).chunk_size == 1
 
 
 def test_plan_reuse_and_inspection():

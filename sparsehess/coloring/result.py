@@ -71,6 +71,7 @@ class Coloring:
         self.colors = np.asarray(colors, dtype=np.int64)
         self.lower_bound = int(lower_bound)
         self._adjacency = adjacency
+        self._jax_fns = {}                  # decompress_jax functions by layout
         if method == "bicoloring":
             self.row_colors = np.asarray(row_colors, dtype=np.int64)
             self.column_colors = np.asarray(column_colors, dtype=np.int64)
@@ -213,74 +214,110 @@ class Coloring:
         p = self.pattern
         return sp.csr_array((v, p.indices.copy(), p.indptr.copy()), shape=p.shape)
 
-    def decompress_jax(self, b=None):
+    def decompress_jax(self, b=None, *, transposed=False):
         """JAX version of :meth:`values`. Called with ``b`` it returns the values; called
         without it returns the jittable function ``f(B) -> values`` (bicoloring:
-        ``f(B_c, B_r)``). The schedule is numpy and prepared once."""
-        f = self._jax_fn
+        ``f(B_c, B_r)``). ``transposed=True`` takes ``B.T`` instead of ``B`` (shape ``(k, m)``,
+        the layout of k stacked products; not for row or bicoloring).
+
+        The function is a ``jax.tree_util.Partial`` holding its index arrays on the device,
+        prepared once: passed as an argument of a jitted function, they stay arguments
+        rather than constants compiled into it."""
+        if transposed and self.method in ("row", "bicoloring"):
+            raise ValueError(f"transposed=True is for column-compressed methods, not {self.method!r}")
+        f = self._jax_fns.get(bool(transposed))
+        if f is None:
+            f = self._jax_fns[bool(transposed)] = self._build_jax_fn(transposed)
         if b is None:
             return f
         return f(*b) if self.method == "bicoloring" else f(b)
 
-    @cached_property
-    def _jax_fn(self):
-        import jax.numpy as jnp
+    def _flat_b(self, rows, cols, transposed):
+        """Positions of ``B[rows, cols]`` in the raveled ``B`` (or ``B.T`` when transposed)."""
+        return cols * self.shape[0] + rows if transposed else rows * self.ncolors + cols
 
+    def _build_jax_fn(self, transposed):
         if self.method == "bicoloring":
             _, _, source, b_rows, b_cols = self._gather
-            kc, kr = self.ncolumn_colors, self.nrow_colors
-            n = self.shape[1]
-            flat_c = np.where(source == 0, b_rows * kc + b_cols, 0)
-            flat_r = np.where(source == 1, b_rows * n + b_cols, 0)
-            sel = source == 0
-
-            def f(bc, br):
-                vc = jnp.reshape(bc, -1)[flat_c] if kc else jnp.zeros(sel.size, br.dtype)
-                vr = jnp.reshape(br, -1)[flat_r] if kr else jnp.zeros(sel.size, bc.dtype)
-                return jnp.where(sel, vc, vr)
-
-            return f
+            flat_c = np.where(source == 0, b_rows * self.ncolumn_colors + b_cols, 0)
+            flat_r = np.where(source == 1, b_rows * self.shape[1] + b_cols, 0)
+            return device_partial(_bicoloring_values, flat_c, flat_r, source == 0)
         if self.method in DIRECT:
             _, _, b_rows, b_cols = self._gather
-            width = self.shape[1] if self.method == "row" else self.ncolors
-            flat = b_rows * width + b_cols
-
-            def f(b):
-                return jnp.reshape(b, -1)[flat]
-
-            return f
-        return self._acyclic_jax()
-
-    def _acyclic_jax(self):
-        """Substitution as prefix sums: the parent-edge value of tree node ``a`` is the
-        alternating sum of the B entries over its subtree, which is one difference of a
-        cumulative sum taken in Euler-tour (preorder) order: O(nnz) work, no sequential
-        steps, however deep the 2-colored trees are."""
-        import jax.numpy as jnp
-
-        k = self.ncolors
+            if self.method == "row":
+                return device_partial(take_flat, b_rows * self.shape[1] + b_cols)
+            return device_partial(take_flat, self._flat_b(b_rows, b_cols, transposed))
         rows, _, off = self._offdiag
         _, _, brow, bcol, parent, child_of = self._schedule
         preorder, tin, tout, depth = decompression.euler_tour(parent)
         has_entry = bcol[preorder] >= 0                  # roots carry no B entry
-        b_flat = np.where(has_entry, brow[preorder] * k + np.maximum(bcol[preorder], 0), 0)
-        sign_pre = np.where(has_entry, np.where(depth[preorder] % 2 == 0, 1.0, -1.0), 0.0)
-        sign_node = np.where(depth % 2 == 0, 1.0, -1.0)
-        edge_node = child_of                             # one per off-diagonal entry
-        start, stop = tin[edge_node], tout[edge_node]
+        b_tour = np.where(has_entry, self._flat_b(brow[preorder], np.maximum(bcol[preorder], 0),
+                                                  transposed), 0)
+        sign = np.where(depth[preorder] % 2 == 0, 1, -1).astype(np.int8)   # tour order
+        # each entry reads its edge's value (tour position of the child) or a diagonal B entry
         diag_rows = rows[~off]
-        diag_flat = diag_rows * k + self.colors[diag_rows]
-        order = np.concatenate([np.flatnonzero(off), np.flatnonzero(~off)])
-        inverse = np.empty_like(order)
-        inverse[order] = np.arange(order.size)
+        entry = np.empty(rows.size, np.int64)
+        entry[off] = tin[child_of]
+        entry[~off] = preorder.size + self._flat_b(diag_rows, self.colors[diag_rows], transposed)
+        return device_partial(_substitution_values, b_tour, sign * has_entry, sign,
+                               tout[preorder], entry)
 
-        def f(b):
-            bf = jnp.reshape(b, -1)
-            if rows.size == 0:
-                return jnp.zeros(0, b.dtype)
-            signed = jnp.asarray(sign_pre, b.dtype) * bf[b_flat]
-            prefix = jnp.concatenate([jnp.zeros(1, b.dtype), jnp.cumsum(signed)])
-            edge = jnp.asarray(sign_node[edge_node], b.dtype) * (prefix[stop] - prefix[start])
-            return jnp.concatenate([edge, bf[diag_flat]])[inverse]
 
-        return f
+# --------------------------------------------------------------------------- JAX recovery
+def device_partial(fn, *tables):
+    """``Partial(fn, *tables)`` with the numpy tables as device arrays (int32 indices where
+    they fit), created concretely even when called under a JAX trace."""
+    import jax
+    import jax.numpy as jnp
+
+    def device(t):
+        if t.dtype.kind in "iu" and t.dtype.itemsize > 4 and t.size and t.max() < 2 ** 31:
+            t = t.astype(np.int32)
+        return jnp.asarray(t)
+    with jax.ensure_compile_time_eval():
+        return jax.tree_util.Partial(fn, *(device(np.asarray(t)) for t in tables))
+
+
+def take_flat(flat, b):
+    """``ravel(b)[flat]``: direct recovery from a compressed matrix."""
+    return b.reshape(-1)[flat]
+
+
+def _bicoloring_values(flat_c, flat_r, from_column, bc, br):
+    import jax.numpy as jnp
+
+    vc = bc.reshape(-1)[flat_c] if bc.size else jnp.zeros(from_column.size, br.dtype)
+    vr = br.reshape(-1)[flat_r] if br.size else jnp.zeros(from_column.size, bc.dtype)
+    return jnp.where(from_column, vc, vr)
+
+
+def _substitution_values(b_tour, sign_entry, sign, subtree_end, entry, b):
+    """Acyclic recovery as prefix sums: the parent-edge value of tree node ``a`` is the
+    alternating sum of the B entries over its subtree, one difference of a prefix sum taken
+    in Euler-tour (preorder) order: O(nnz) work and no sequential steps, however deep the
+    2-colored trees are.  Tables (tour length T, nnz entries): ``b_tour`` (T,) position in
+    raveled b of each tour node's entry, ``sign_entry``/``sign`` (T,) ±1 by depth parity (0
+    for roots), ``subtree_end`` (T,) end of each node's subtree in the tour, ``entry``
+    (nnz,) index of each value in [edge values (T,), raveled b]."""
+    import jax.numpy as jnp
+
+    bf = b.reshape(-1)
+    signed = sign_entry.astype(b.dtype) * bf[b_tour]
+    prefix = jnp.concatenate([jnp.zeros(1, b.dtype), _inclusive_prefix_sums(signed)])
+    edge = sign.astype(b.dtype) * (prefix[subtree_end] - prefix[:-1])
+    return jnp.concatenate([edge, bf])[entry]
+
+
+def _inclusive_prefix_sums(x, block=64):
+    """``cumsum`` of a 1-D jax array as blocks of ``block`` summed by one triangular matrix
+    product, plus the (block-times shorter) running sum of the block totals.  On CPU this
+    runs 2-3x faster than ``jnp.cumsum`` and compiles far faster than an associative scan."""
+    import jax.numpy as jnp
+
+    nblocks = -(-x.size // block)
+    tiles = jnp.pad(x, (0, nblocks * block - x.size)).reshape(nblocks, block)
+    upper = jnp.triu(jnp.ones((block, block), x.dtype))
+    within = jnp.dot(tiles, upper, precision="highest")
+    totals = within[:, -1]
+    before = jnp.cumsum(totals) - totals
+    return (within + before[:, None]).reshape(-1)[:x.size]

@@ -30,9 +30,10 @@ class Assembler:
         self.format = check_format(format)
         self.dense_shape = tuple(dense_shape) if dense_shape is not None else self.shape
         if format == "bcoo":
-            self._indices = jnp.asarray(np.stack(self.coordinates, axis=1).astype(np.int32))
+            with jax.ensure_compile_time_eval():     # concrete even when built under jit
+                self._indices = jnp.asarray(np.stack(self.coordinates, axis=1).astype(np.int32))
         elif format == "dense":
-            self._flat = jnp.asarray(np.ravel_multi_index(self.coordinates, self.shape))
+            self._flat = np.ravel_multi_index(self.coordinates, self.shape)
 
     def __call__(self, values):
         if self.format == "bcoo":

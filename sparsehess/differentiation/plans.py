@@ -13,10 +13,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import scipy.sparse as sp
+from jax.extend import core as jax_core
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from .. import arguments
 from ..coloring import color as color_pattern
+from ..coloring.result import device_partial, take_flat
 from ..detection.api import check_inexact, propagate
 from . import formats, sweeps
 
@@ -26,6 +28,10 @@ JACOBIAN_METHODS = ("auto", "column", "row", "bicoloring")
 VJP_COST = 1.5
 # Automatic chunking keeps the sweeps of one chunk under this many bytes of intermediates.
 CHUNK_MEMORY_BYTES = 2 * 2 ** 30
+# Seeds of at most this many elements are compile-time constants of the jitted sweeps (on
+# one device): XLA then folds what depends on the seeds alone (their gathers by constant
+# indices, their products with constant weights) out of every evaluation.
+EMBEDDED_SEEDS_MAX = 2 ** 20
 # Rough CPU cost model for method="auto" (nanoseconds), calibrated on the built-in
 # problems: one HVP per element of f's intermediates, and recovery per nonzero (one gather
 # for direct methods, prefix sums and several gathers for acyclic substitution).
@@ -110,17 +116,21 @@ def _csr_coordinates(pattern):
 # ------------------------------------------------------------------ devices and memory
 
 def _place_seeds(seeds: np.ndarray):
-    """Seeds as a device array; with several devices, padded with zero seeds to a multiple
-    of the device count and sharded along the seed axis (results stay identical)."""
+    """Seeds as a device array, concrete even when the plan is built under ``jax.jit``;
+    with several devices, padded with zero seeds to a multiple of the device count and
+    sharded along the seed axis (results stay identical)."""
     devices = jax.devices()
-    if len(devices) == 1 or seeds.shape[0] == 0:
-        return jnp.asarray(seeds)
-    pad = (-seeds.shape[0]) % len(devices)
-    if pad:
-        seeds = np.concatenate([seeds, np.zeros((pad,) + seeds.shape[1:], seeds.dtype)])
-    mesh = Mesh(np.array(devices), ("colors",))
-    spec = PartitionSpec("colors", *([None] * (seeds.ndim - 1)))
-    return jax.device_put(seeds, NamedSharding(mesh, spec))
+    if len(devices) > 1 and seeds.shape[0]:
+        pad = (-seeds.shape[0]) % len(devices)
+        if pad:
+            seeds = np.concatenate([seeds, np.zeros((pad,) + seeds.shape[1:], seeds.dtype)])
+        mesh = Mesh(np.array(devices), ("colors",))
+        spec = PartitionSpec("colors", *([None] * (seeds.ndim - 1)))
+        sharding = NamedSharding(mesh, spec)
+    else:
+        sharding = devices[0]
+    with jax.ensure_compile_time_eval():
+        return jax.device_put(seeds, sharding)
 
 
 def elements_per_evaluation(jaxpr) -> int:
@@ -138,6 +148,29 @@ def auto_chunk_size(jaxpr, nseeds: int, itemsize: int = 8):
     per_sweep = 3 * elements_per_evaluation(jaxpr) * itemsize
     chunk = max(1, CHUNK_MEMORY_BYTES // per_sweep)
     return None if chunk >= nseeds else int(chunk)
+
+
+# Primitives whose batched (vmapped) forms run much slower on CPU than one product at a time:
+# a batch axis in front makes every indexed row a strided access.
+INDEXED_PRIMITIVES = frozenset({"gather", "scatter", "scatter-add", "scatter_add", "scatter-mul",
+                                "scatter_mul"})
+
+
+def sequential_sweeps_pay(jaxpr) -> bool:
+    """Whether the products should run one per color rather than vmapped: on a single CPU
+    device, when f indexes by arrays (gathers/scatters anywhere, nested jaxprs included).
+    Products then share the linearization and run in a compiled loop."""
+    if jax.default_backend() != "cpu" or len(jax.devices()) > 1:
+        return False
+    return any(eqn.primitive.name in INDEXED_PRIMITIVES
+               for eqn in _all_equations(jaxpr.jaxpr))
+
+
+def _all_equations(jaxpr):
+    for eqn in jaxpr.eqns:
+        yield eqn
+        for sub in jax_core.jaxprs_in_params(eqn.params):
+            yield from _all_equations(sub)
 
 
 # ------------------------------------------------------------------ colorings
@@ -185,14 +218,6 @@ def _jacobian_cost(coloring):
     return coloring.ncolumn_colors + VJP_COST * coloring.nrow_colors
 
 
-def _direct_gather(coloring, width):
-    """Flat indices into compressed (ncolors, width) for a direct coloring, CSR order."""
-    _, _, b_rows, b_cols = coloring.gather_indices()
-    if coloring.method == "row":
-        return b_rows * width + b_cols
-    return b_cols * width + b_rows
-
-
 # ------------------------------------------------------------------ the plan
 
 class SparsePlan:
@@ -205,16 +230,18 @@ class SparsePlan:
       pattern     bool csr_array of the derivative (for per-output kinds: of the Jacobian)
       coloring    the Coloring that compressed it
       ncolors     number of sweeps (products) one evaluation runs
+      chunk_size  products run at once (None: all, vmapped; 1: one after the other)
       shape       shape of the flat result
     Calling the plan with f's arguments evaluates the derivative there.
     """
 
     def __init__(self, kind, *, pattern, coloring, nsweeps, detection, evaluate, seeds,
-                 coordinates, shape, dense_shape, format, has_aux):
+                 recover, chunk_size, coordinates, shape, dense_shape, format, has_aux):
         self.kind = kind
         self.pattern = pattern
         self.coloring = coloring
         self.ncolors = int(nsweeps)
+        self.chunk_size = chunk_size
         self.layout = detection.layout
         self.out_shapes = detection.out_shapes
         self.coordinates = coordinates
@@ -227,8 +254,31 @@ class SparsePlan:
             self._assemble = formats.Assembler(
                 coordinates, shape, "dense" if kind == "output_hessian_diagonals" else format,
                 dense_shape)
-        self._evaluate = evaluate
-        self._seeds = seeds
+        self._seeds, self._recover = seeds, recover
+        self._values = self.compile(evaluate)
+        if isinstance(self._assemble, formats.Assembler) and self._assemble.format != "dense":
+            # scipy matrices are built on the host; a BCOO wraps the values around index
+            # arrays kept on the device (a compiled function would copy them every call)
+            self._assembled = None
+        else:
+            def assembled(leaves, seeds, recover):
+                values, aux = evaluate(leaves, seeds, recover)
+                return self._assemble(values), aux
+            self._assembled = self.compile(assembled)
+
+    def compile(self, fn):
+        """``jax.jit(fn)(leaves, seeds, recover)`` as a function of f's flattened arguments.
+        ``recover`` (a Partial holding the recovery's index arrays) is always an argument;
+        seeds are compile-time constants when vmapped, small and on one device (XLA then
+        folds whatever depends on them alone out of every evaluation), else arguments."""
+        seeds, recover = self._seeds, self._recover
+        arrays = jax.tree_util.tree_leaves(seeds)
+        if (self.chunk_size is None and sum(a.size for a in arrays) <= EMBEDDED_SEEDS_MAX
+                and all(len(a.sharding.device_set) == 1 for a in arrays)):
+            jitted = jax.jit(lambda leaves, recover: fn(leaves, seeds, recover))
+            return lambda leaves: jitted(leaves, recover)
+        jitted = jax.jit(fn)
+        return lambda leaves: jitted(leaves, seeds, recover)
 
     @property
     def rows(self):
@@ -241,7 +291,7 @@ class SparsePlan:
     def values(self, *args):
         """Recovered nonzeros in the order of ``coordinates`` (jax array (nnz,)); with
         ``has_aux``, ``(values, aux)``."""
-        values, aux = self._evaluate(jax.tree_util.tree_leaves(args), self._seeds)
+        values, aux = self._values(jax.tree_util.tree_leaves(args))
         return (values, aux) if self.has_aux else values
 
     def assemble(self, values):
@@ -249,24 +299,27 @@ class SparsePlan:
         return self._assemble(values)
 
     def __call__(self, *args):
-        out = self.values(*args)
-        if self.has_aux:
-            return self.assemble(out[0]), out[1]
-        return self.assemble(out)
+        if self._assembled is None:
+            values, aux = self._values(jax.tree_util.tree_leaves(args))
+            out = self.assemble(values)
+        else:
+            out, aux = self._assembled(jax.tree_util.tree_leaves(args))
+        return (out, aux) if self.has_aux else out
 
 
-def _jitted(layout, sweep_and_recover, aux_fn):
-    """evaluate(leaves, seeds) -> (values, aux), jitted once per plan; the flattening of
-    the differentiated leaves happens inside the compiled function."""
-    @jax.jit
-    def evaluate(leaves, seeds):
+def _evaluation(layout, sweep_and_recover, aux_fn):
+    """evaluate(leaves, seeds, recover) -> (values, aux); the flattening of the
+    differentiated leaves is part of it, so that it happens inside the compiled function."""
+    def evaluate(leaves, seeds, recover):
         x_flat = _flat_point(layout, leaves)
-        return sweep_and_recover(x_flat, leaves, seeds), aux_fn(x_flat, leaves)
+        return sweep_and_recover(x_flat, leaves, seeds, recover), aux_fn(x_flat, leaves)
     return evaluate
 
 
 def _options(chunk_size, detection, nseeds, x_dtype):
     if chunk_size == "auto" or chunk_size is None:
+        if sequential_sweeps_pay(detection.jaxpr):
+            return 1
         return auto_chunk_size(detection.jaxpr, nseeds, np.dtype(x_dtype).itemsize)
     if not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1:
         raise ValueError(f"chunk_size must be a positive int or 'auto', got {chunk_size!r}")
@@ -292,42 +345,42 @@ def prepare_hessian(f, args, argnums=0, *, method="auto", order="largest_first",
                                        elements_per_evaluation(detection.jaxpr))
     chunk = _options(chunk_size, detection, coloring.ncolors, _x_dtype(layout))
     ncolors = coloring.ncolors
-    if coloring.method == "acyclic":
-        substitute = coloring.decompress_jax()
-        recover = lambda compressed: substitute(compressed[:ncolors].T)
-    else:
-        gather = jnp.asarray(_direct_gather(coloring, n))
-        recover = lambda compressed: compressed.ravel()[gather]
     vec, aux = _vector_function(f, layout, has_aux)
 
-    def sweep_and_recover(x_flat, leaves, seeds):
+    def sweep_and_recover(x_flat, leaves, seeds, recover):
         scalar = lambda x: vec(x, leaves)[0]
-        return recover(sweeps.hvp_sweep(scalar, x_flat, seeds, chunk))
+        return recover(sweeps.hvp_sweep(scalar, x_flat, seeds, chunk)[:ncolors])
 
     in_shape, _ = _single_shape(layout, detection.out_shapes)
     plan = SparsePlan(
         "hessian", pattern=coloring.pattern, coloring=coloring, nsweeps=ncolors,
-        detection=detection, evaluate=_jitted(layout, sweep_and_recover, aux),
+        detection=detection, evaluate=_evaluation(layout, sweep_and_recover, aux),
         seeds=_place_seeds(coloring.seed_matrix(_x_dtype(layout)).T),
+        recover=coloring.decompress_jax(transposed=True), chunk_size=chunk,
         coordinates=_csr_coordinates(coloring.pattern), shape=(n, n),
         dense_shape=None if in_shape is None else in_shape + in_shape, format=format,
         has_aux=has_aux)
-    plan.value_grad_and_hessian = _value_grad_and_hessian(plan, vec, recover, chunk)
+    plan.value_grad_and_hessian = _value_grad_and_hessian(plan, vec)
     return plan
 
 
-def _value_grad_and_hessian(plan, vec, recover, chunk):
+def _value_grad_and_hessian(plan, vec):
     """(value, gradient shaped like the inputs, Hessian) sharing one linearization."""
-    @jax.jit
-    def evaluate(leaves, seeds):
+    on_host = plan.format != "dense"           # as in SparsePlan: only dense assembles inside
+
+    def evaluate(leaves, seeds, recover):
         scalar = lambda x: vec(x, leaves)[0]
         x_flat = _flat_point(plan.layout, leaves)
-        value, grad, compressed = sweeps.value_grad_hvp_sweep(scalar, x_flat, seeds, chunk)
-        return value, grad, recover(compressed)
+        value, grad, compressed = sweeps.value_grad_hvp_sweep(scalar, x_flat, seeds,
+                                                              plan.chunk_size)
+        values = recover(compressed[:plan.ncolors])
+        return (value, unflatten_inputs(plan.layout, grad),
+                values if on_host else plan.assemble(values))
+    evaluate = plan.compile(evaluate)
 
     def call(*args):
-        value, grad, values = evaluate(jax.tree_util.tree_leaves(args), plan._seeds)
-        return value, unflatten_inputs(plan.layout, grad), plan.assemble(values)
+        value, grad, hessian = evaluate(jax.tree_util.tree_leaves(args))
+        return value, grad, plan.assemble(hessian) if on_host else hessian
     return call
 
 
@@ -342,19 +395,20 @@ def prepare_hessian_diagonal(f, args, argnums=0, *, order="largest_first", has_a
     layout, n = detection.layout, detection.layout.n
     coloring = color_pattern(detection.hessian, "distance1", order=order)
     chunk = _options(chunk_size, detection, coloring.ncolors, _x_dtype(layout))
-    gather = jnp.asarray(np.asarray(coloring.colors, np.int64) * n + np.arange(n))
     vec, aux = _vector_function(f, layout, has_aux)
+    ncolors = coloring.ncolors
 
-    def sweep_and_recover(x_flat, leaves, seeds):
+    def sweep_and_recover(x_flat, leaves, seeds, recover):
         scalar = lambda x: vec(x, leaves)[0]
-        return sweeps.hvp_sweep(scalar, x_flat, seeds, chunk).ravel()[gather]
+        return recover(sweeps.hvp_sweep(scalar, x_flat, seeds, chunk)[:ncolors])
 
     diagonal = np.arange(n, dtype=np.int64)
     return SparsePlan(
         "hessian_diagonal", pattern=detection.hessian, coloring=coloring,
         nsweeps=coloring.ncolors, detection=detection,
-        evaluate=_jitted(layout, sweep_and_recover, aux),
+        evaluate=_evaluation(layout, sweep_and_recover, aux),
         seeds=_place_seeds(coloring.seed_matrix(_x_dtype(layout)).T),
+        recover=coloring.decompress_jax(transposed=True), chunk_size=chunk,
         coordinates=(diagonal, diagonal), shape=(n,), dense_shape=None, format="dense",
         has_aux=has_aux)
 
@@ -412,12 +466,12 @@ def _prepare_output_hessians(f, detection, *, diagonal, order, format, has_aux, 
     seed_pairs = np.stack([seed[pair_lo], seed[pair_hi]], axis=1) if len(pair_keys) else \
         np.zeros((0, 2, n), dtype)
     chunk = _options(chunk_size, detection, len(pair_keys), dtype)
-    gather = jnp.asarray(pair_of_entry.astype(np.int64) * m + k)
     vec, aux = _vector_function(f, layout, has_aux)
+    npairs = len(pair_keys)
 
-    def sweep_and_recover(x_flat, leaves, pairs):
+    def sweep_and_recover(x_flat, leaves, pairs, recover):
         fun = lambda x: vec(x, leaves)
-        return sweeps.second_directional_sweep(fun, x_flat, pairs, chunk).ravel()[gather]
+        return recover(sweeps.second_directional_sweep(fun, x_flat, pairs, chunk)[:npairs])
 
     in_shape, out_shape = _single_shape(layout, detection.out_shapes)
     if diagonal:
@@ -431,7 +485,9 @@ def _prepare_output_hessians(f, detection, *, diagonal, order, format, has_aux, 
             out_shape is not None else (m, n, n)
     return SparsePlan(
         kind, pattern=jac, coloring=coloring, nsweeps=len(pair_keys), detection=detection,
-        evaluate=_jitted(layout, sweep_and_recover, aux), seeds=_place_seeds(seed_pairs),
+        evaluate=_evaluation(layout, sweep_and_recover, aux), seeds=_place_seeds(seed_pairs),
+        recover=device_partial(take_flat, pair_of_entry.astype(np.int64) * m + k),
+        chunk_size=chunk,
         coordinates=coordinates, shape=shape, dense_shape=dense_shape, format=format,
         has_aux=has_aux)
 
@@ -450,30 +506,32 @@ def prepare_jacobian(f, args, argnums=0, *, method="auto", order="largest_first"
         s_col, s_row = coloring.seed_matrices(dtype)
         kc, kr = coloring.ncolumn_colors, coloring.nrow_colors
         chunk = _options(chunk_size, detection, max(kc, kr), dtype)
-        decompress = coloring.decompress_jax()
         seeds = (_place_seeds(s_col.T), _place_seeds(s_row.T))
 
-        def sweep_and_recover(x_flat, leaves, seeds):
+        def sweep_and_recover(x_flat, leaves, seeds, recover):
             fun = lambda x: vec(x, leaves)
             b_col = sweeps.jvp_sweep(fun, x_flat, seeds[0], chunk)[:kc].T     # (m, kc)
             b_row = sweeps.vjp_sweep(fun, x_flat, seeds[1], chunk)[:kr]       # (kr, n)
-            return decompress(b_col, b_row)
+            return recover(b_col, b_row)
         nsweeps = kc + kr
+        recover = coloring.decompress_jax()
     else:
         chunk = _options(chunk_size, detection, coloring.ncolors, dtype)
         column = coloring.method == "column"
-        gather = jnp.asarray(_direct_gather(coloring, m if column else n))
         sweep = sweeps.jvp_sweep if column else sweeps.vjp_sweep
         seeds = _place_seeds(coloring.seed_matrix(dtype).T)
-
-        def sweep_and_recover(x_flat, leaves, seeds):
-            return sweep(lambda x: vec(x, leaves), x_flat, seeds, chunk).ravel()[gather]
         nsweeps = coloring.ncolors
+
+        def sweep_and_recover(x_flat, leaves, seeds, recover):
+            return recover(sweep(lambda x: vec(x, leaves), x_flat, seeds, chunk)[:nsweeps])
+        # JVPs give B.T (ncolors, m); VJPs give B (ncolors, n)
+        recover = coloring.decompress_jax(transposed=column)
     in_shape, out_shape = _single_shape(layout, detection.out_shapes)
     dense_shape = out_shape + in_shape if in_shape is not None and out_shape is not None else None
     return SparsePlan(
         "jacobian", pattern=coloring.pattern, coloring=coloring, nsweeps=nsweeps,
-        detection=detection, evaluate=_jitted(layout, sweep_and_recover, aux), seeds=seeds,
+        detection=detection, evaluate=_evaluation(layout, sweep_and_recover, aux), seeds=seeds,
+        recover=recover, chunk_size=chunk,
         coordinates=_csr_coordinates(coloring.pattern), shape=(m, n), dense_shape=dense_shape,
         format=format, has_aux=has_aux)
 
@@ -490,18 +548,21 @@ def prepare_jacobian_diagonal(f, args, argnums=0, *, order="largest_first", has_
     coloring = color_pattern(detection.jacobian, "distance1", order=order)
     dtype = _x_dtype(layout)
     chunk = _options(chunk_size, detection, coloring.ncolors, dtype)
-    gather = jnp.asarray(np.asarray(coloring.colors, np.int64) * n + np.arange(n))
     vec, aux = _vector_function(f, layout, has_aux)
+    ncolors = coloring.ncolors
 
-    def sweep_and_recover(x_flat, leaves, seeds):
-        return sweeps.jvp_sweep(lambda x: vec(x, leaves), x_flat, seeds, chunk).ravel()[gather]
+    def sweep_and_recover(x_flat, leaves, seeds, recover):
+        fun = lambda x: vec(x, leaves)
+        return recover(sweeps.jvp_sweep(fun, x_flat, seeds, chunk)[:ncolors])
 
     diagonal = np.arange(n, dtype=np.int64)
     return SparsePlan(
         "jacobian_diagonal", pattern=detection.jacobian, coloring=coloring,
         nsweeps=coloring.ncolors, detection=detection,
-        evaluate=_jitted(layout, sweep_and_recover, aux),
-        seeds=_place_seeds(coloring.seed_matrix(dtype).T), coordinates=(diagonal, diagonal),
+        evaluate=_evaluation(layout, sweep_and_recover, aux),
+        seeds=_place_seeds(coloring.seed_matrix(dtype).T),
+        recover=coloring.decompress_jax(transposed=True), chunk_size=chunk,
+        coordinates=(diagonal, diagonal),
         shape=(n,), dense_shape=None, format="dense", has_aux=has_aux)
 
 

@@ -10,9 +10,12 @@ import jax.numpy as jnp
 
 def over_seeds(product, seeds, chunk_size=None):
     """``product`` applied to every row of ``seeds`` (c, k): vmapped, in chunks of
-    ``chunk_size`` rows when given (bounding memory to that many products at once)."""
+    ``chunk_size`` rows when given (bounding memory to that many products at once; 1 runs
+    them one after the other in a compiled loop)."""
     if chunk_size is None or chunk_size >= seeds.shape[0]:
         return jax.vmap(product)(seeds)
+    if chunk_size == 1:
+        return jax.lax.map(product, seeds)
     return jax.lax.map(product, seeds, batch_size=chunk_size)
 
 
