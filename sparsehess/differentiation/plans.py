@@ -236,7 +236,7 @@ class SparsePlan:
     """
 
     def __init__(self, kind, *, pattern, coloring, nsweeps, detection, evaluate, seeds,
-                 recover, chunk_size, coordinates, shape, dense_shape, format, has_aux):
+                 recovery, chunk_size, coordinates, shape, dense_shape, format, has_aux):
         self.kind = kind
         self.pattern = pattern
         self.coloring = coloring
@@ -254,31 +254,34 @@ class SparsePlan:
             self._assemble = formats.Assembler(
                 coordinates, shape, "dense" if kind == "output_hessian_diagonals" else format,
                 dense_shape)
-        self._seeds, self._recover = seeds, recover
-        self._values = self.compile(evaluate)
+        self._seeds, self._recovery = seeds, recovery
+        self._products = self.compile(evaluate)
+        self._recovered = jax.jit(lambda recovery, products: recovery(*products))
         if isinstance(self._assemble, formats.Assembler) and self._assemble.format != "dense":
             # scipy matrices are built on the host; a BCOO wraps the values around index
             # arrays kept on the device (a compiled function would copy them every call)
             self._assembled = None
         else:
-            def assembled(leaves, seeds, recover):
-                values, aux = evaluate(leaves, seeds, recover)
-                return self._assemble(values), aux
-            self._assembled = self.compile(assembled)
+            self._assembled = jax.jit(
+                lambda recovery, products: self._assemble(recovery(*products)))
 
     def compile(self, fn):
-        """``jax.jit(fn)(leaves, seeds, recover)`` as a function of f's flattened arguments.
-        ``recover`` (a Partial holding the recovery's index arrays) is always an argument;
-        seeds are compile-time constants when vmapped, small and on one device (XLA then
-        folds whatever depends on them alone out of every evaluation), else arguments."""
-        seeds, recover = self._seeds, self._recover
+        """``jax.jit(fn)(leaves, seeds)`` as a function of f's flattened arguments.  Seeds
+        are compile-time constants when vmapped, small and on one device (XLA then folds
+        whatever depends on them alone out of every evaluation), else arguments."""
+        seeds = self._seeds
         arrays = jax.tree_util.tree_leaves(seeds)
         if (self.chunk_size is None and sum(a.size for a in arrays) <= EMBEDDED_SEEDS_MAX
                 and all(len(a.sharding.device_set) == 1 for a in arrays)):
-            jitted = jax.jit(lambda leaves, recover: fn(leaves, seeds, recover))
-            return lambda leaves: jitted(leaves, recover)
+            return jax.jit(lambda leaves: fn(leaves, seeds))
         jitted = jax.jit(fn)
-        return lambda leaves: jitted(leaves, seeds, recover)
+        return lambda leaves: jitted(leaves, seeds)
+
+    def recover(self, products):
+        """Recovered nonzeros from the compressed products, a separate compiled step: fused
+        into the sweeps, XLA recomputes products per gathered entry, serially.  The recovery
+        (a Partial holding the index arrays) is an argument, not a compiled-in constant."""
+        return self._recovered(self._recovery, products)
 
     @property
     def rows(self):
@@ -291,7 +294,8 @@ class SparsePlan:
     def values(self, *args):
         """Recovered nonzeros in the order of ``coordinates`` (jax array (nnz,)); with
         ``has_aux``, ``(values, aux)``."""
-        values, aux = self._values(jax.tree_util.tree_leaves(args))
+        products, aux = self._products(jax.tree_util.tree_leaves(args))
+        values = self.recover(products)
         return (values, aux) if self.has_aux else values
 
     def assemble(self, values):
@@ -299,20 +303,24 @@ class SparsePlan:
         return self._assemble(values)
 
     def __call__(self, *args):
-        if self._assembled is None:
-            values, aux = self._values(jax.tree_util.tree_leaves(args))
-            out = self.assemble(values)
-        else:
-            out, aux = self._assembled(jax.tree_util.tree_leaves(args))
+        products, aux = self._products(jax.tree_util.tree_leaves(args))
+        out = self.finish(products)
         return (out, aux) if self.has_aux else out
 
+    def finish(self, products):
+        """The result in this plan's format from the compressed products."""
+        if self._assembled is None:
+            return self.assemble(self.recover(products))
+        return self._assembled(self._recovery, products)
 
-def _evaluation(layout, sweep_and_recover, aux_fn):
-    """evaluate(leaves, seeds, recover) -> (values, aux); the flattening of the
-    differentiated leaves is part of it, so that it happens inside the compiled function."""
-    def evaluate(leaves, seeds, recover):
+
+def _evaluation(layout, products, aux_fn):
+    """evaluate(leaves, seeds) -> (compressed products (tuple of arrays), aux); the
+    flattening of the differentiated leaves is part of it, so that it happens inside the
+    compiled function."""
+    def evaluate(leaves, seeds):
         x_flat = _flat_point(layout, leaves)
-        return sweep_and_recover(x_flat, leaves, seeds, recover), aux_fn(x_flat, leaves)
+        return products(x_flat, leaves, seeds), aux_fn(x_flat, leaves)
     return evaluate
 
 
@@ -347,16 +355,16 @@ def prepare_hessian(f, args, argnums=0, *, method="auto", order="largest_first",
     ncolors = coloring.ncolors
     vec, aux = _vector_function(f, layout, has_aux)
 
-    def sweep_and_recover(x_flat, leaves, seeds, recover):
+    def products(x_flat, leaves, seeds):
         scalar = lambda x: vec(x, leaves)[0]
-        return recover(sweeps.hvp_sweep(scalar, x_flat, seeds, chunk)[:ncolors])
+        return sweeps.hvp_sweep(scalar, x_flat, seeds, chunk)[:ncolors],
 
     in_shape, _ = _single_shape(layout, detection.out_shapes)
     plan = SparsePlan(
         "hessian", pattern=coloring.pattern, coloring=coloring, nsweeps=ncolors,
-        detection=detection, evaluate=_evaluation(layout, sweep_and_recover, aux),
+        detection=detection, evaluate=_evaluation(layout, products, aux),
         seeds=_place_seeds(coloring.seed_matrix(_x_dtype(layout)).T),
-        recover=coloring.decompress_jax(transposed=True), chunk_size=chunk,
+        recovery=coloring.decompress_jax(transposed=True), chunk_size=chunk,
         coordinates=_csr_coordinates(coloring.pattern), shape=(n, n),
         dense_shape=None if in_shape is None else in_shape + in_shape, format=format,
         has_aux=has_aux)
@@ -366,21 +374,17 @@ def prepare_hessian(f, args, argnums=0, *, method="auto", order="largest_first",
 
 def _value_grad_and_hessian(plan, vec):
     """(value, gradient shaped like the inputs, Hessian) sharing one linearization."""
-    on_host = plan.format != "dense"           # as in SparsePlan: only dense assembles inside
-
-    def evaluate(leaves, seeds, recover):
+    def evaluate(leaves, seeds):
         scalar = lambda x: vec(x, leaves)[0]
         x_flat = _flat_point(plan.layout, leaves)
         value, grad, compressed = sweeps.value_grad_hvp_sweep(scalar, x_flat, seeds,
                                                               plan.chunk_size)
-        values = recover(compressed[:plan.ncolors])
-        return (value, unflatten_inputs(plan.layout, grad),
-                values if on_host else plan.assemble(values))
+        return value, unflatten_inputs(plan.layout, grad), compressed[:plan.ncolors]
     evaluate = plan.compile(evaluate)
 
     def call(*args):
-        value, grad, hessian = evaluate(jax.tree_util.tree_leaves(args))
-        return value, grad, plan.assemble(hessian) if on_host else hessian
+        value, grad, compressed = evaluate(jax.tree_util.tree_leaves(args))
+        return value, grad, plan.finish((compressed,))
     return call
 
 
@@ -398,17 +402,17 @@ def prepare_hessian_diagonal(f, args, argnums=0, *, order="largest_first", has_a
     vec, aux = _vector_function(f, layout, has_aux)
     ncolors = coloring.ncolors
 
-    def sweep_and_recover(x_flat, leaves, seeds, recover):
+    def products(x_flat, leaves, seeds):
         scalar = lambda x: vec(x, leaves)[0]
-        return recover(sweeps.hvp_sweep(scalar, x_flat, seeds, chunk)[:ncolors])
+        return sweeps.hvp_sweep(scalar, x_flat, seeds, chunk)[:ncolors],
 
     diagonal = np.arange(n, dtype=np.int64)
     return SparsePlan(
         "hessian_diagonal", pattern=detection.hessian, coloring=coloring,
         nsweeps=coloring.ncolors, detection=detection,
-        evaluate=_evaluation(layout, sweep_and_recover, aux),
+        evaluate=_evaluation(layout, products, aux),
         seeds=_place_seeds(coloring.seed_matrix(_x_dtype(layout)).T),
-        recover=coloring.decompress_jax(transposed=True), chunk_size=chunk,
+        recovery=coloring.decompress_jax(transposed=True), chunk_size=chunk,
         coordinates=(diagonal, diagonal), shape=(n,), dense_shape=None, format="dense",
         has_aux=has_aux)
 
@@ -469,9 +473,9 @@ def _prepare_output_hessians(f, detection, *, diagonal, order, format, has_aux, 
     vec, aux = _vector_function(f, layout, has_aux)
     npairs = len(pair_keys)
 
-    def sweep_and_recover(x_flat, leaves, pairs, recover):
+    def products(x_flat, leaves, pairs):
         fun = lambda x: vec(x, leaves)
-        return recover(sweeps.second_directional_sweep(fun, x_flat, pairs, chunk)[:npairs])
+        return sweeps.second_directional_sweep(fun, x_flat, pairs, chunk)[:npairs],
 
     in_shape, out_shape = _single_shape(layout, detection.out_shapes)
     if diagonal:
@@ -485,8 +489,8 @@ def _prepare_output_hessians(f, detection, *, diagonal, order, format, has_aux, 
             out_shape is not None else (m, n, n)
     return SparsePlan(
         kind, pattern=jac, coloring=coloring, nsweeps=len(pair_keys), detection=detection,
-        evaluate=_evaluation(layout, sweep_and_recover, aux), seeds=_place_seeds(seed_pairs),
-        recover=device_partial(take_flat, pair_of_entry.astype(np.int64) * m + k),
+        evaluate=_evaluation(layout, products, aux), seeds=_place_seeds(seed_pairs),
+        recovery=device_partial(take_flat, pair_of_entry.astype(np.int64) * m + k),
         chunk_size=chunk,
         coordinates=coordinates, shape=shape, dense_shape=dense_shape, format=format,
         has_aux=has_aux)
@@ -508,13 +512,13 @@ def prepare_jacobian(f, args, argnums=0, *, method="auto", order="largest_first"
         chunk = _options(chunk_size, detection, max(kc, kr), dtype)
         seeds = (_place_seeds(s_col.T), _place_seeds(s_row.T))
 
-        def sweep_and_recover(x_flat, leaves, seeds, recover):
+        def products(x_flat, leaves, seeds):
             fun = lambda x: vec(x, leaves)
             b_col = sweeps.jvp_sweep(fun, x_flat, seeds[0], chunk)[:kc].T     # (m, kc)
             b_row = sweeps.vjp_sweep(fun, x_flat, seeds[1], chunk)[:kr]       # (kr, n)
-            return recover(b_col, b_row)
+            return b_col, b_row
         nsweeps = kc + kr
-        recover = coloring.decompress_jax()
+        recovery = coloring.decompress_jax()
     else:
         chunk = _options(chunk_size, detection, coloring.ncolors, dtype)
         column = coloring.method == "column"
@@ -522,16 +526,16 @@ def prepare_jacobian(f, args, argnums=0, *, method="auto", order="largest_first"
         seeds = _place_seeds(coloring.seed_matrix(dtype).T)
         nsweeps = coloring.ncolors
 
-        def sweep_and_recover(x_flat, leaves, seeds, recover):
-            return recover(sweep(lambda x: vec(x, leaves), x_flat, seeds, chunk)[:nsweeps])
+        def products(x_flat, leaves, seeds):
+            return sweep(lambda x: vec(x, leaves), x_flat, seeds, chunk)[:nsweeps],
         # JVPs give B.T (ncolors, m); VJPs give B (ncolors, n)
-        recover = coloring.decompress_jax(transposed=column)
+        recovery = coloring.decompress_jax(transposed=column)
     in_shape, out_shape = _single_shape(layout, detection.out_shapes)
     dense_shape = out_shape + in_shape if in_shape is not None and out_shape is not None else None
     return SparsePlan(
         "jacobian", pattern=coloring.pattern, coloring=coloring, nsweeps=nsweeps,
-        detection=detection, evaluate=_evaluation(layout, sweep_and_recover, aux), seeds=seeds,
-        recover=recover, chunk_size=chunk,
+        detection=detection, evaluate=_evaluation(layout, products, aux), seeds=seeds,
+        recovery=recovery, chunk_size=chunk,
         coordinates=_csr_coordinates(coloring.pattern), shape=(m, n), dense_shape=dense_shape,
         format=format, has_aux=has_aux)
 
@@ -551,17 +555,17 @@ def prepare_jacobian_diagonal(f, args, argnums=0, *, order="largest_first", has_
     vec, aux = _vector_function(f, layout, has_aux)
     ncolors = coloring.ncolors
 
-    def sweep_and_recover(x_flat, leaves, seeds, recover):
+    def products(x_flat, leaves, seeds):
         fun = lambda x: vec(x, leaves)
-        return recover(sweeps.jvp_sweep(fun, x_flat, seeds, chunk)[:ncolors])
+        return sweeps.jvp_sweep(fun, x_flat, seeds, chunk)[:ncolors],
 
     diagonal = np.arange(n, dtype=np.int64)
     return SparsePlan(
         "jacobian_diagonal", pattern=detection.jacobian, coloring=coloring,
         nsweeps=coloring.ncolors, detection=detection,
-        evaluate=_evaluation(layout, sweep_and_recover, aux),
+        evaluate=_evaluation(layout, products, aux),
         seeds=_place_seeds(coloring.seed_matrix(dtype).T),
-        recover=coloring.decompress_jax(transposed=True), chunk_size=chunk,
+        recovery=coloring.decompress_jax(transposed=True), chunk_size=chunk,
         coordinates=(diagonal, diagonal),
         shape=(n,), dense_shape=None, format="dense", has_aux=has_aux)
 
