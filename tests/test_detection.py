@@ -17,7 +17,7 @@ from jax import lax
 import sparsehess
 from sparsehess import SparsityWarning, UnsupportedPrimitiveError
 from sparsehess import hessian_sparsity, jacobian_sparsity
-from sparsehess.detection import control_flow
+from sparsehess.detection import control_flow, loop_bodies
 
 N = 6
 
@@ -328,6 +328,121 @@ def test_thousand_step_scan():
     assert h.shape == (1008, 1008)
     assert not (dense & ~h.toarray()).any()
     assert h.nnz == dense.sum()        # exact here: nothing beyond the true nonzeros
+
+
+def _shift_register(x):
+    w = jnp.asarray(np.linspace(-1.0, 1.0, 4))
+
+    def step(s, u):
+        s = jnp.concatenate([0.9 * s[1:], jnp.tanh(u)[None]])
+        return s, jnp.tanh(jnp.dot(w, s)) ** 2 + (s[-1] * s[-2]) ** 2
+    return jnp.sum(lax.scan(step, x[:4], x[4:])[1])
+
+
+def _nested_scans(x):
+    def inner(c, u):
+        return jnp.tanh(c * u + c[::-1]), c[0] * c[1]
+
+    def outer(c, u):
+        c, ys = lax.scan(inner, c, u)
+        return c + jnp.sum(ys), jnp.sum(c ** 2)
+    c, ys = lax.scan(outer, x[:4], x[4:].reshape(3, 2, 4))
+    return jnp.sum(ys) + jnp.sum(c)
+
+
+def _masked_steps(x):
+    """Known per-step values that change the body's structure (zero factors)."""
+    masks = jnp.asarray(np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0], [0.0, 0.0]] * 2))
+
+    def step(c, m):
+        c = jnp.stack([c[0] * m[0] * c[1], c[1] + m[1] * c[0] ** 2])
+        return c, c[0] * m[1]
+    c, ys = lax.scan(step, x[:2], masks)
+    return jnp.sum(ys) + c[0] * x[2]
+
+
+def _counter_carry(x):
+    def step(c, u):
+        i, s = c
+        s = s.at[i % 4].set(s[i % 4] * u + s[(i + 1) % 4])
+        return (i + 1, s), jnp.sum(jnp.where(jnp.arange(4) <= i % 3, s, 0.0) ** 2)
+    (_, s), ys = lax.scan(step, (0, x[:4]), x[4:])
+    return jnp.sum(ys) + jnp.sum(s * s[::-1])
+
+
+def _while_in_body(x):
+    def step(c, u):
+        d = lax.while_loop(lambda v: v[0] < 3.0, lambda v: v * 1.5 + 0.1 * v[::-1] ** 2, c)
+        return d * u, jnp.sum(d[:2])
+    return jnp.sum(lax.scan(step, jnp.abs(x[:4]) + 0.1, x[4:])[1])
+
+
+def _constants_and_swaps(x):
+    mask, table = jnp.asarray([1.0, 0.0, 2.0]), jnp.asarray([2, 0, 1])
+
+    def step(c, u):
+        a, b = c
+        a = mask * a[table] * u + jax.nn.softplus(a)
+        return (b, a), jnp.sum(mask * a ** 2) + jnp.where(u > 0, b[0], b[1] * u)
+    (a, b), ys = lax.scan(step, (x[:3], x[3:6]), x[6:], reverse=True)
+    return jnp.sum(ys) + jnp.sum(a[:1] * b)
+
+
+def _partly_unused(x):
+    def step(c, u):
+        a, b = c
+        return (a * u, jnp.sin(b) * a), (a[0] ** 2, jnp.cos(b))
+    (a, _), (ys, _) = lax.scan(step, (x[:2], x[2:4]), x[4:])
+    return jnp.sum(ys) + jnp.sum(lax.cond(x[0] > 0, jnp.sin, jnp.cos, a))
+
+
+# name -> (scalar function, n, whether a body walk is reused in global mode)
+SCAN_BODIES = {
+    "shift_register": (_shift_register, 12, True),
+    "nested_scans": (_nested_scans, 28, True),
+    "masked_steps": (_masked_steps, 3, True),
+    "counter_carry": (_counter_carry, 10, False),
+    "while_in_body": (_while_in_body, 8, False),
+    "constants_and_swaps": (_constants_and_swaps, 11, True),
+    "partly_unused": (_partly_unused, 9, True),
+}
+
+
+@pytest.mark.parametrize("mode", ["global", "local"])
+@pytest.mark.parametrize("name", sorted(SCAN_BODIES))
+def test_reused_scan_bodies_match_direct_walks(name, mode, monkeypatch):
+    """A scan body walked once and reused gives exactly the patterns of walking it at every
+    step, also when known values, reached outputs or fixed points vary between steps."""
+    f, n, reused = SCAN_BODIES[name]
+    x = jnp.asarray(np.sin(np.arange(n) * 0.7 + 0.3))
+    applied = []
+    apply = loop_bodies.BodySummary.apply
+    monkeypatch.setattr(loop_bodies.BodySummary, "apply",
+                        lambda self, prop, ins: applied.append(1) or apply(self, prop, ins))
+
+    def patterns():
+        return (hessian_sparsity(f, x, mode=mode).toarray(),
+                jacobian_sparsity(lambda y: jnp.atleast_1d(f(y)), x, mode=mode).toarray())
+    hess, jac = patterns()
+    assert bool(applied) == reused or mode == "local"  # local mode: reused where points recur
+    monkeypatch.setattr(loop_bodies, "call", lambda prop, body, ins: prop.walk_closed(body, ins))
+    direct_hess, direct_jac = patterns()
+    assert (hess == direct_hess).all() and (jac == direct_jac).all()
+    hess_fn = jax.jacfwd(jax.jacfwd(f)) if name == "while_in_body" else jax.hessian(f)
+    assert not ((np.abs(np.asarray(hess_fn(x))) > 0) & ~hess).any()
+
+
+@pytest.mark.parametrize("m", [200, 5000])
+def test_element_feeding_many_outputs_keeps_its_curvature(m):
+    """x0 x1 reaches the output only through the m products of a dot_general: its reached
+    mark must survive the backward count over m ≥ 128 outputs (it wrapped around in int8)."""
+    def f(x):
+        return jnp.sum(jnp.dot((x[:1] * x[1:2])[:, None], x[None, 2:]))
+    h = hessian_sparsity(f, jnp.ones(m + 2)).toarray()
+    expected = np.zeros((m + 2, m + 2), bool)
+    expected[0, 1] = expected[1, 0] = True
+    expected[:2, 2:] = expected[2:, :2] = True
+    assert (h == expected).all()
 
 
 def test_custom_jvp_follows_user_rule():

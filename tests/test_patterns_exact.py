@@ -111,6 +111,25 @@ def blocks(nblocks, size):
     return sps.block_diag([np.ones((size, size))] * nblocks).toarray().astype(bool)
 
 
+def tapped_delay_scan(x, state=5):
+    """A scan whose carried state is a delay line: x = (s0 (state,), u); every step emits the
+    old state's first element cubed and tanh(w · new state)², the state shifted by one with
+    tanh(u_t) appended."""
+    w = jnp.asarray(np.linspace(0.5, 1.5, state))
+
+    def step(s, u):
+        new = jnp.concatenate([0.9 * s[1:], jnp.tanh(u)[None]])
+        return new, s[0] ** 3 + jnp.tanh(jnp.dot(w, new)) ** 2
+    return jnp.sum(jax.lax.scan(step, x[:state], x[state:])[1])
+
+
+def delay_band(n, state=5):
+    # step t couples the sequence (s0, u) over its window t+1 .. t+state; element 0 only itself
+    E = np.abs(np.subtract.outer(np.arange(n), np.arange(n))) < state
+    E[0, 1:] = E[1:, 0] = False
+    return E
+
+
 # name, f, input shape, sampler kind, expected (n, n) pattern
 REQUIRED_HESS = [
     ("chained_rosenbrock_n2", chained_rosenbrock, (2,), "unif", tridiagonal(2)),
@@ -128,6 +147,7 @@ REQUIRED_HESS = [
     ("diagonal_n40", diagonal_fn, (40,), "unif", np.eye(40, dtype=bool)),
     ("separable_pairs_n2", separable_pairs, (2,), "away", blocks(1, 2)),
     ("separable_pairs_n40", separable_pairs, (40,), "away", blocks(20, 2)),
+    ("tapped_delay_scan_n35", tapped_delay_scan, (35,), "unif", delay_band(35)),
 ]
 
 

@@ -4,7 +4,8 @@
 * scan without a carry (``lax.map``): traced once as a ``vmap`` of the body, exact.
 * scan with a carry, and while loops whose condition is known at every step: unrolled,
   one body walk per iteration (exact; e.g. a loop over ``i`` updating ``x[i]`` from its
-  neighbours gives the banded pattern).
+  neighbours gives the banded pattern).  A scan body's walk is reused at the iterations
+  whose inputs have the same values (``loop_bodies.py``).
 * longer scans and while loops with a value-dependent condition: the carry's pattern is
   iterated to a fixed point; curvature is then taken conservatively among each output's
   inputs.
@@ -15,7 +16,7 @@ import numpy as np
 import scipy.sparse as sp
 from jax.extend.core import jaxpr_as_fun
 
-from . import patterns
+from . import loop_bodies, patterns
 from .interpreter import opaque_structure
 from .structure import EqnStructure, LocalMap
 
@@ -85,8 +86,8 @@ def _scan_unrolled(prop, eqn, consts, carry, xs):
     steps = range(length - 1, -1, -1) if params["reverse"] else range(length)
     per_step = [None] * length
     for k in steps:
-        outs = prop.walk_closed(params["jaxpr"], consts + carry + [_step(prop, x, k, length)
-                                                                   for x in xs])
+        outs = loop_bodies.call(prop, params["jaxpr"],
+                                consts + carry + [_step(prop, x, k, length) for x in xs])
         carry, per_step[k] = outs[:ncarry], outs[ncarry:]
     ys = [_stack(prop, [per_step[k][j] for k in range(length)], eqn.outvars[ncarry + j].aval)
           for j in range(len(eqn.outvars) - ncarry)]
@@ -119,7 +120,7 @@ def _stack(prop, values, aval):
     total = size * len(values)
     maps = [(k, LocalMap(total, size, offset=k * size)) for k, v in enumerate(values)
             if patterns.nnz(v.pattern)]
-    stacked = sp.csr_array(sp.vstack([v.pattern for v in values], format="csr"))
+    stacked = patterns.stack([v.pattern for v in values], prop.n)
     (out,) = prop.apply(EqnStructure(maps=[(0, p, m) for p, m in maps]), values,
                         [(aval.shape, aval.dtype)], [stacked])
     out.point = point
@@ -144,6 +145,7 @@ def _fixed_point(prop, step, carry, ncarry, others):
     Returns the final carry Values (unknown values) and the per-iteration outputs beyond
     the carry computed at the fixed point.
     """
+    prop.opaque = True
     with prop.not_recording():
         current = [prop.unknown(c.shape, c.dtype, c.pattern) for c in carry]
         for _ in range(MAX_FIXED_POINT_SWEEPS):

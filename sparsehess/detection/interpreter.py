@@ -23,7 +23,7 @@ from ..errors import SparsityWarning, UnsupportedPrimitiveError
 from . import patterns
 from .index_maps import bind, size_of
 from .primitives import PRIMITIVE_RULES, EqnContext, conservative
-from .structure import EqnStructure, LocalMap
+from .structure import EqnStructure, LocalMap, RegionCurvature
 
 # Primitives whose body is a jaxpr that is simply called: inlined into the walk.
 CALL_PRIMITIVES = {
@@ -79,6 +79,7 @@ class Propagator:
         self.tape = []
         self.warned = set()
         self.cache = {}          # per-equation results reused across loop iterations
+        self.opaque = False      # a fixed point was taken: patterns not all exact compositions
         self._empty = {}
 
     # ------------------------------------------------------------ values
@@ -151,7 +152,7 @@ class Propagator:
         if rule is None:
             rule = self.unknown_primitive(name)
         values = [v.value for v in ins]
-        key = (id(eqn), tuple(_value_key(v) for v in values))
+        key = (id(eqn), tuple(value_key(v) for v in values))
         if key in self.cache:
             structure = self.cache[key][0]
         else:
@@ -182,6 +183,10 @@ class Propagator:
                 if outs[o].inexact and ins[p].inexact and patterns.nnz(ins[p].pattern):
                     outs[o].pattern = patterns.union(outs[o].pattern,
                                                      local.forward(ins[p].pattern))
+        return self.emit(structure, ins, outs)
+
+    def emit(self, structure, ins, outs):
+        """Record ``outs`` (Values already complete) as the outputs of ``structure`` on ``ins``."""
         if self.record:
             self.tape.append(_Recorded(structure, ins, outs))
         return outs
@@ -221,6 +226,13 @@ class Propagator:
         """Symmetric bool (n, n) Hessian pattern of the sum of ``outputs``' elements."""
         reached = {id(v): np.ones(v.size, bool) for v in outputs if v.inexact}
         accumulator = patterns.HessianAccumulator(self.n)
+        for a_rows, b_rows in self.curvature(reached):
+            accumulator.add(a_rows, b_rows)
+        return accumulator.result()
+
+    def curvature(self, reached):
+        """Pairs (a rows, b rows) of patterns whose outer products make up the Hessian pattern
+        of the elements ``reached`` ({id(Value): bool mask}, updated) of the tape's values."""
         for rec in reversed(self.tape):
             outs_reached = [reached.get(id(v)) for v in rec.outputs]
             if all(r is None or not r.any() for r in outs_reached):
@@ -234,10 +246,13 @@ class Propagator:
                 key = id(operand)
                 reached[key] = back if key not in reached else reached[key] | back
             for it in rec.structure.interactions:
-                r = outs_reached[it.out]
-                if r is not None and r.any():
-                    accumulator.add(*self.interaction_rows(it, rec, r))
-        return accumulator.result()
+                if isinstance(it, RegionCurvature):
+                    rows = it.rows(rec.inputs, outs_reached)
+                else:
+                    r = outs_reached[it.out]
+                    rows = self.interaction_rows(it, rec, r) if r is not None and r.any() else None
+                if rows is not None:
+                    yield rows
 
     @staticmethod
     def interaction_rows(it, rec, r):
@@ -260,7 +275,7 @@ class Propagator:
 _SMALL = 4096
 
 
-def _value_key(value):
+def value_key(value):
     """Cache key part for an operand value: its bytes when small, its identity otherwise."""
     if value is None:
         return None

@@ -6,6 +6,11 @@ products never cancel.  Row index ``-1`` in a gather means "depends on nothing".
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.sparse import _sparsetools
+
+
+# Below this many entries, numpy on the index arrays beats scipy's per-call overhead.
+_SMALL_NNZ = 4096
 
 
 def _from_arrays(indices: np.ndarray, indptr: np.ndarray, shape) -> sp.csr_array:
@@ -56,6 +61,62 @@ def gather_rows(pattern: sp.csr_array, idx: np.ndarray) -> sp.csr_array:
     return _from_arrays(indices, new_indptr, (len(idx), ncols))
 
 
+def row_slice(pattern: sp.csr_array, start: int, stop: int) -> sp.csr_array:
+    """Rows start .. stop-1 of the pattern, shape (stop - start, ncols)."""
+    indptr = pattern.indptr[start:stop + 1]
+    indices = pattern.indices[indptr[0]:indptr[-1]]
+    return _from_arrays(indices, indptr - indptr[0], (stop - start, pattern.shape[1]))
+
+
+def column_blocks(pattern: sp.csr_array, offsets: np.ndarray):
+    """(k, block) for every column range offsets[k] .. offsets[k + 1] - 1 that holds entries:
+    the pattern's entries in that range, columns counted from its start."""
+    entries = pattern.indices[:nnz(pattern)]
+    owner = np.searchsorted(offsets, entries, side="right") - 1
+    row_of = np.repeat(np.arange(pattern.shape[0]), np.diff(pattern.indptr))
+    for k in np.unique(owner):
+        keep = owner == k
+        indptr = np.zeros(pattern.shape[0] + 1, np.int64)
+        np.cumsum(np.bincount(row_of[keep], minlength=pattern.shape[0]), out=indptr[1:])
+        yield int(k), _from_arrays(entries[keep] - offsets[k], indptr,
+                                   (pattern.shape[0], offsets[k + 1] - offsets[k]))
+
+
+def with_columns(pattern: sp.csr_array, indices: np.ndarray, ncols: int) -> sp.csr_array:
+    """The pattern with its entries' columns replaced by ``indices`` (same order)."""
+    return _from_arrays(indices, pattern.indptr, (pattern.shape[0], ncols))
+
+
+def stack(parts, ncols: int) -> sp.csr_array:
+    """The rows of ``parts`` (patterns with ``ncols`` columns) one after another."""
+    counts = [nnz(p) for p in parts]
+    starts = np.cumsum([0] + counts[:-1])
+    indices = np.concatenate([p.indices[:k] for p, k in zip(parts, counts)] or [np.zeros(0, int)])
+    indptr = np.concatenate([np.zeros(1, np.int64)]
+                            + [p.indptr[1:] + s for p, s in zip(parts, starts)])
+    return _from_arrays(indices, indptr, (len(indptr) - 1, ncols))
+
+
+def product(a: sp.csr_array, b: sp.csr_array) -> sp.csr_array:
+    """Boolean product a @ b, (a rows, b cols): row i is the union of b's rows at a's row i.
+
+    Calls scipy's CSR kernels directly, without the format conversions and validation of
+    ``a @ b`` (loops multiply small patterns once per iteration)."""
+    arrays = [a.indptr, a.indices, b.indptr, b.indices]
+    wide = any(x.dtype == np.int64 for x in arrays)
+    arrays = [x.astype(np.int64 if wide else np.int32, copy=False) for x in arrays]
+    nrows, ncols = a.shape[0], b.shape[1]
+    total = _sparsetools.csr_matmat_maxnnz(nrows, ncols, *arrays)
+    if not wide and total > np.iinfo(np.int32).max:
+        return product(_from_arrays(a.indices.astype(np.int64), a.indptr, a.shape), b)
+    indptr = np.empty(nrows + 1, arrays[0].dtype)
+    indices = np.empty(total, arrays[0].dtype)
+    _sparsetools.csr_matmat(nrows, ncols, arrays[0], arrays[1], np.ones(nnz(a), bool),
+                            arrays[2], arrays[3], np.ones(nnz(b), bool),
+                            indptr, indices, np.empty(total, bool))
+    return _from_arrays(indices[:indptr[-1]], indptr, (nrows, ncols))
+
+
 def union(a: sp.csr_array, b: sp.csr_array) -> sp.csr_array:
     """Elementwise OR of two patterns of the same shape."""
     if nnz(a) == 0:
@@ -74,6 +135,16 @@ def row_union(pattern: sp.csr_array) -> np.ndarray:
     return np.flatnonzero(present)
 
 
+def columns_of_rows(pattern: sp.csr_array, rows: np.ndarray) -> np.ndarray:
+    """Bool (ncols,): the columns on which any of the ``rows`` (bool mask) depends."""
+    if nnz(pattern) > _SMALL_NNZ:
+        # Counts in int32: int8 ones would wrap around past 127 rows.
+        return (pattern.T @ rows.astype(np.int32)) > 0
+    present = np.zeros(pattern.shape[1], bool)
+    present[pattern.indices[:nnz(pattern)][np.repeat(rows, np.diff(pattern.indptr))]] = True
+    return present
+
+
 def outer_product(a_rows: sp.csr_array, b_rows: sp.csr_array) -> sp.csr_array:
     """Sum over k of the outer products a_rows[k]ᵀ b_rows[k]: an (ncols, ncols) pattern."""
     if nnz(a_rows) == 0 or nnz(b_rows) == 0:
@@ -88,6 +159,15 @@ def _as_slice(cols: np.ndarray):
     if len(cols) and cols[-1] - cols[0] + 1 == len(cols):
         return slice(int(cols[0]), int(cols[-1]) + 1)
     return cols
+
+
+def _dense_rows(rows: sp.csr_array, cols: np.ndarray) -> np.ndarray:
+    """float32 (nrows, len(cols)): the pattern's rows over ``cols``, the sorted columns that
+    hold all of its entries."""
+    out = np.zeros((rows.shape[0], len(cols)), np.float32)
+    row_of = np.repeat(np.arange(rows.shape[0]), np.diff(rows.indptr))
+    out[row_of, np.searchsorted(cols, rows.indices[:nnz(rows)])] = 1
+    return out
 
 
 class HessianAccumulator:
@@ -126,9 +206,8 @@ class HessianAccumulator:
             if self.dense[block].all():
                 return
             if a_rows.shape[0] * block_size <= self.DENSE_ADVANTAGE * sparse_work:
-                a = a_rows[:, cols_a].toarray().astype(np.float32)
-                b = b_rows[:, cols_b].toarray().astype(np.float32)
-                self.dense[block] |= (a.T @ b) > 0
+                self.dense[block] |= (_dense_rows(a_rows, cols_a).T
+                                      @ _dense_rows(b_rows, cols_b)) > 0
                 return
         prod = outer_product(a_rows, b_rows).tocoo()
         self.dense[prod.row, prod.col] = True

@@ -6,8 +6,11 @@ A rule (see ``primitives.py``) describes an equation by
     the elements that reach the function's output;
   * ``Interaction``s: which (operand element, operand element) pairs have a structurally
     nonzero second derivative for a given output element (the local Hessian).
+A loop body walked once and reused (``loop_bodies.py``) stands as one equation whose maps
+are its local Jacobian and whose curvature is a ``RegionCurvature``.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -47,12 +50,12 @@ class LocalMap:
             return sp.csr_array((np.ones(len(indices), bool), indices, indptr),
                                 shape=(self.out_size, operand.shape[1]))
         if self.matrix is not None:
-            return self.matrix @ operand
+            return patterns.product(self.matrix, operand)
         if self.gather is not None:
             return patterns.gather_rows(operand, self.gather)
         if self.offset is not None:
             if self.out_size < self.in_size:
-                return operand[self.offset:self.offset + self.out_size]
+                return patterns.row_slice(operand, self.offset, self.offset + self.out_size)
             idx = np.full(self.out_size, -1)
             idx[self.offset:self.offset + self.in_size] = np.arange(self.in_size)
             return patterns.gather_rows(operand, idx)
@@ -63,7 +66,7 @@ class LocalMap:
         if self.dense:
             return np.full(self.in_size, bool(reached_out.any()))
         if self.matrix is not None:
-            return (self.matrix.T @ reached_out.astype(np.int8)) > 0
+            return patterns.columns_of_rows(self.matrix, reached_out)
         if self.gather is not None:
             reached_in = np.zeros(self.in_size, bool)
             src = self.gather[reached_out]
@@ -95,9 +98,21 @@ class Interaction:
     b_elems: np.ndarray | None = None
 
 
+@dataclass(frozen=True)
+class RegionCurvature:
+    """Curvature of a region summarized once over local element ids (a reused loop body).
+
+    ``rows(ins, outs_reached)``: given the region's input Values and the reached elements of
+    each of its outputs (bool array or None), the pair (a rows, b rows) of patterns whose
+    outer products are its contribution to the Hessian pattern, or None for none.
+    """
+
+    rows: Callable
+
+
 @dataclass
 class EqnStructure:
     """Everything detection needs to know about one equation."""
 
     maps: list = field(default_factory=list)          # (output position, operand position, LocalMap)
-    interactions: list = field(default_factory=list)  # Interaction
+    interactions: list = field(default_factory=list)  # Interaction or RegionCurvature
