@@ -220,9 +220,9 @@ class Coloring:
         ``f(B_c, B_r)``). ``transposed=True`` takes ``B.T`` instead of ``B`` (shape ``(k, m)``,
         the layout of k stacked products; not for row or bicoloring).
 
-        The function is a ``jax.tree_util.Partial`` holding its index arrays on the device,
-        prepared once: passed as an argument of a jitted function, they stay arguments
-        rather than constants compiled into it."""
+        The function is a :class:`~sparsehess.coloring.jax_recovery.Recovery`, a pytree
+        holding its index arrays on the device, prepared once: passed as an argument of a
+        jitted function, they stay arguments rather than constants compiled into it."""
         if transposed and self.method in ("row", "bicoloring"):
             raise ValueError(f"transposed=True is for column-compressed methods, not {self.method!r}")
         f = self._jax_fns.get(bool(transposed))
@@ -237,16 +237,18 @@ class Coloring:
         return cols * self.shape[0] + rows if transposed else rows * self.ncolors + cols
 
     def _build_jax_fn(self, transposed):
+        from . import jax_recovery
+
         if self.method == "bicoloring":
             _, _, source, b_rows, b_cols = self._gather
             flat_c = np.where(source == 0, b_rows * self.ncolumn_colors + b_cols, 0)
             flat_r = np.where(source == 1, b_rows * self.shape[1] + b_cols, 0)
-            return device_partial(_bicoloring_values, flat_c, flat_r, source == 0)
+            return jax_recovery.bicoloring(flat_c, flat_r, source == 0)
         if self.method in DIRECT:
             _, _, b_rows, b_cols = self._gather
             if self.method == "row":
-                return device_partial(take_flat, b_rows * self.shape[1] + b_cols)
-            return device_partial(take_flat, self._flat_b(b_rows, b_cols, transposed))
+                return jax_recovery.gather(b_rows * self.shape[1] + b_cols)
+            return jax_recovery.gather(self._flat_b(b_rows, b_cols, transposed))
         rows, _, off = self._offdiag
         _, _, brow, bcol, parent, child_of = self._schedule
         preorder, tin, tout, depth = decompression.euler_tour(parent)
@@ -254,70 +256,11 @@ class Coloring:
         b_tour = np.where(has_entry, self._flat_b(brow[preorder], np.maximum(bcol[preorder], 0),
                                                   transposed), 0)
         sign = np.where(depth[preorder] % 2 == 0, 1, -1).astype(np.int8)   # tour order
-        # each entry reads its edge's value (tour position of the child) or a diagonal B entry
         diag_rows = rows[~off]
+        # each entry reads its edge's value (tour position of the child) or its diagonal
         entry = np.empty(rows.size, np.int64)
         entry[off] = tin[child_of]
-        entry[~off] = preorder.size + self._flat_b(diag_rows, self.colors[diag_rows], transposed)
-        return device_partial(_substitution_values, b_tour, sign * has_entry, sign,
-                               tout[preorder], entry)
-
-
-# --------------------------------------------------------------------------- JAX recovery
-def device_partial(fn, *tables):
-    """``Partial(fn, *tables)`` with the numpy tables as device arrays (int32 indices where
-    they fit), created concretely even when called under a JAX trace."""
-    import jax
-    import jax.numpy as jnp
-
-    def device(t):
-        if t.dtype.kind in "iu" and t.dtype.itemsize > 4 and t.size and t.max() < 2 ** 31:
-            t = t.astype(np.int32)
-        return jnp.asarray(t)
-    with jax.ensure_compile_time_eval():
-        return jax.tree_util.Partial(fn, *(device(np.asarray(t)) for t in tables))
-
-
-def take_flat(flat, b):
-    """``ravel(b)[flat]``: direct recovery from a compressed matrix."""
-    return b.reshape(-1)[flat]
-
-
-def _bicoloring_values(flat_c, flat_r, from_column, bc, br):
-    import jax.numpy as jnp
-
-    vc = bc.reshape(-1)[flat_c] if bc.size else jnp.zeros(from_column.size, br.dtype)
-    vr = br.reshape(-1)[flat_r] if br.size else jnp.zeros(from_column.size, bc.dtype)
-    return jnp.where(from_column, vc, vr)
-
-
-def _substitution_values(b_tour, sign_entry, sign, subtree_end, entry, b):
-    """Acyclic recovery as prefix sums: the parent-edge value of tree node ``a`` is the
-    alternating sum of the B entries over its subtree, one difference of a prefix sum taken
-    in Euler-tour (preorder) order: O(nnz) work and no sequential steps, however deep the
-    2-colored trees are.  Tables (tour length T, nnz entries): ``b_tour`` (T,) position in
-    raveled b of each tour node's entry, ``sign_entry``/``sign`` (T,) ±1 by depth parity (0
-    for roots), ``subtree_end`` (T,) end of each node's subtree in the tour, ``entry``
-    (nnz,) index of each value in [edge values (T,), raveled b]."""
-    import jax.numpy as jnp
-
-    bf = b.reshape(-1)
-    signed = sign_entry.astype(b.dtype) * bf[b_tour]
-    prefix = jnp.concatenate([jnp.zeros(1, b.dtype), _inclusive_prefix_sums(signed)])
-    edge = sign.astype(b.dtype) * (prefix[subtree_end] - prefix[:-1])
-    return jnp.concatenate([edge, bf])[entry]
-
-
-def _inclusive_prefix_sums(x, block=64):
-    """``cumsum`` of a 1-D jax array as blocks of ``block`` summed by one triangular matrix
-    product, plus the (block-times shorter) running sum of the block totals.  On CPU this
-    runs 2-3x faster than ``jnp.cumsum`` and compiles far faster than an associative scan."""
-    import jax.numpy as jnp
-
-    nblocks = -(-x.size // block)
-    tiles = jnp.pad(x, (0, nblocks * block - x.size)).reshape(nblocks, block)
-    upper = jnp.triu(jnp.ones((block, block), x.dtype))
-    within = jnp.dot(tiles, upper, precision="highest")
-    totals = within[:, -1]
-    before = jnp.cumsum(totals) - totals
-    return (within + before[:, None]).reshape(-1)[:x.size]
+        entry[~off] = preorder.size + np.arange(diag_rows.size)
+        return jax_recovery.substitution(
+            b_tour, sign * has_entry, sign, tout[preorder],
+            self._flat_b(diag_rows, self.colors[diag_rows], transposed), entry)

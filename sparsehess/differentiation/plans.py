@@ -18,7 +18,7 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from .. import arguments
 from ..coloring import color as color_pattern
-from ..coloring.result import device_partial, take_flat
+from ..coloring import jax_recovery
 from ..detection.api import check_inexact, propagate
 from . import formats, sweeps
 
@@ -256,14 +256,14 @@ class SparsePlan:
                 dense_shape)
         self._seeds, self._recovery = seeds, recovery
         self._products = self.compile(evaluate)
-        self._recovered = jax.jit(lambda recovery, products: recovery(*products))
+        self._apply = jax.jit(lambda stage, inputs: stage(*inputs))
         if isinstance(self._assemble, formats.Assembler) and self._assemble.format != "dense":
             # scipy matrices are built on the host; a BCOO wraps the values around index
             # arrays kept on the device (a compiled function would copy them every call)
-            self._assembled = None
+            self._apply_last = None
         else:
-            self._assembled = jax.jit(
-                lambda recovery, products: self._assemble(recovery(*products)))
+            assemble = self._assemble
+            self._apply_last = jax.jit(lambda stage, inputs: assemble(stage(*inputs)))
 
     def compile(self, fn):
         """``jax.jit(fn)(leaves, seeds)`` as a function of f's flattened arguments.  Seeds
@@ -278,10 +278,13 @@ class SparsePlan:
         return lambda leaves: jitted(leaves, seeds)
 
     def recover(self, products):
-        """Recovered nonzeros from the compressed products, a separate compiled step: fused
-        into the sweeps, XLA recomputes products per gathered entry, serially.  The recovery
-        (a Partial holding the index arrays) is an argument, not a compiled-in constant."""
-        return self._recovered(self._recovery, products)
+        """Recovered nonzeros from the compressed products: each recovery stage is its own
+        compiled step (fused with what it gathers from, XLA would recompute that per
+        gathered entry), with the index tables as arguments, not compiled-in constants."""
+        inputs = products
+        for stage in self._recovery.stages:
+            inputs = (self._apply(stage, inputs),)
+        return inputs[0]
 
     @property
     def rows(self):
@@ -309,9 +312,13 @@ class SparsePlan:
 
     def finish(self, products):
         """The result in this plan's format from the compressed products."""
-        if self._assembled is None:
+        if self._apply_last is None:
             return self.assemble(self.recover(products))
-        return self._assembled(self._recovery, products)
+        *stages, last = self._recovery.stages
+        inputs = products
+        for stage in stages:
+            inputs = (self._apply(stage, inputs),)
+        return self._apply_last(last, inputs)
 
 
 def _evaluation(layout, products, aux_fn):
@@ -490,7 +497,7 @@ def _prepare_output_hessians(f, detection, *, diagonal, order, format, has_aux, 
     return SparsePlan(
         kind, pattern=jac, coloring=coloring, nsweeps=len(pair_keys), detection=detection,
         evaluate=_evaluation(layout, products, aux), seeds=_place_seeds(seed_pairs),
-        recovery=device_partial(take_flat, pair_of_entry.astype(np.int64) * m + k),
+        recovery=jax_recovery.gather(pair_of_entry.astype(np.int64) * m + k),
         chunk_size=chunk,
         coordinates=coordinates, shape=shape, dense_shape=dense_shape, format=format,
         has_aux=has_aux)
