@@ -24,8 +24,15 @@ from .differentiation import formats, plans
 
 
 def _signature(args):
+    """(pytree structure, (shape, dtype) per leaf): what a plan is specific to."""
     leaves, treedef = jax.tree_util.tree_flatten(tuple(args))
-    return treedef, tuple((tuple(np.shape(l)), str(jnp.result_type(l))) for l in leaves)
+    return treedef, tuple(_leaf_signature(l) for l in leaves)
+
+
+def _leaf_signature(leaf):
+    if isinstance(leaf, jax.Array):                      # the common case, kept cheap
+        return leaf.shape, str(leaf.dtype)
+    return tuple(np.shape(leaf)), str(jnp.result_type(leaf))
 
 
 def _cached_transform(f, argnums, prepare, call=None, **options):

@@ -29,6 +29,7 @@ class Assembler:
         self.shape = tuple(shape)
         self.format = check_format(format)
         self.dense_shape = tuple(dense_shape) if dense_shape is not None else self.shape
+        self._bcoo_structure = None
         if format == "bcoo":
             with jax.ensure_compile_time_eval():     # concrete even when built under jit
                 self._indices = jnp.asarray(np.stack(self.coordinates, axis=1).astype(np.int32))
@@ -37,8 +38,12 @@ class Assembler:
 
     def __call__(self, values):
         if self.format == "bcoo":
-            return jsparse.BCOO((values, self._indices), shape=self.shape, indices_sorted=True,
-                                unique_indices=True)
+            if self._bcoo_structure is None:     # validated once; later calls only rewrap
+                out = jsparse.BCOO((values, self._indices), shape=self.shape,
+                                   indices_sorted=True, unique_indices=True)
+                self._bcoo_structure = jax.tree_util.tree_structure(out)
+                return out
+            return jax.tree_util.tree_unflatten(self._bcoo_structure, (values, self._indices))
         if self.format == "dense":
             flat = jnp.zeros(int(np.prod(self.shape)), values.dtype).at[self._flat].set(
                 values, unique_indices=True)
