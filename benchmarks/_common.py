@@ -116,14 +116,15 @@ def timed(fn, *args):
 
 def interleaved(fns: dict, repeat: int, max_calls: dict | None = None):
     """Best time of each callable over ``repeat`` rounds, the callables called in turn in
-    every round (so that load from other processes hits all of them alike); ``max_calls``
+    every round (so that load from other processes hits all of them alike), in reverse
+    order every other round (so that none always follows the same one); ``max_calls``
     caps the calls of slow ones (they take part in the first rounds only).  A value of None
     in ``fns`` is skipped.  Returns ({name: best seconds or None}, {name: last result})."""
     max_calls = max_calls or {}
     best = {k: np.inf for k in fns}
     results = {}
     for r in range(repeat):
-        for k, fn in fns.items():
+        for k, fn in (list(fns.items()) if r % 2 == 0 else list(fns.items())[::-1]):
             if fn is None or r >= max_calls.get(k, repeat):
                 continue
             results.pop(k, None)
