@@ -254,6 +254,25 @@ def test_direct_jax_decompression(method):
         np.testing.assert_allclose(np.asarray(got), c.values(b), rtol=1e-6)
 
 
+def test_block_diagonal_star_recovery_is_a_transpose():
+    """Per-sample Hessians (dense 4 x 4 blocks): one color per feature reads every entry of
+    B once, column by column; the JAX recovery is then a transpose, no index table."""
+    import jax.numpy as jnp
+    from sparsehess.coloring import jax_recovery
+
+    p = sp.csr_array(sp.block_diag([np.ones((4, 4))] * 6))
+    c = color(p, "star", "natural")
+    assert c.ncolors == 4
+    a = random_values(p, True)
+    b = c.compress(a)
+    f = c.decompress_jax(transposed=True)
+    assert f.stages[0].func is jax_recovery.ravel_transposed
+    np.testing.assert_allclose(np.asarray(f(jnp.asarray(b.T))), c.values(b), rtol=1e-6)
+    # any other order keeps the gather
+    shuffled = jax_recovery.gather(np.arange(24)[::-1], (4, 6))
+    assert shuffled.stages[0].func is jax_recovery.take_flat
+
+
 # ----------------------------------------------------------------------------- theory / bounds
 @pytest.mark.parametrize("half", [1, 2, 3, 5, 10])
 def test_banded_natural_order(half):

@@ -46,13 +46,24 @@ def stage(fn, *tables):
         return jax.tree_util.Partial(fn, *(device(t) for t in tables))
 
 
-def gather(flat):
-    """Direct recovery: nonzero k is ``ravel(B)[flat[k]]``."""
+def gather(flat, shape=None):
+    """Direct recovery: nonzero k is ``ravel(B)[flat[k]]``.  Given B's ``shape`` (r, s),
+    when that reads every entry of B column by column (block-diagonal Hessians of per-sample
+    functions, one color per feature), a transpose without an index table instead."""
+    flat = np.asarray(flat)
+    if shape is not None and flat.size and flat.size == shape[0] * shape[1]:
+        position = np.arange(flat.size)
+        if np.array_equal(flat, (position % shape[0]) * shape[1] + position // shape[0]):
+            return Recovery(jax.tree_util.Partial(ravel_transposed))
     return Recovery(stage(take_flat, flat))
 
 
 def take_flat(flat, b):
     return b.reshape(-1)[flat]
+
+
+def ravel_transposed(b):
+    return b.T.reshape(-1)
 
 
 def bicoloring(flat_c, flat_r, from_column):

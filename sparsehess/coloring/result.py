@@ -248,7 +248,8 @@ class Coloring:
             _, _, b_rows, b_cols = self._gather
             if self.method == "row":
                 return jax_recovery.gather(b_rows * self.shape[1] + b_cols)
-            return jax_recovery.gather(self._flat_b(b_rows, b_cols, transposed))
+            b_shape = (self.ncolors, self.shape[0]) if transposed else None
+            return jax_recovery.gather(self._flat_b(b_rows, b_cols, transposed), b_shape)
         rows, _, off = self._offdiag
         _, _, brow, bcol, parent, child_of = self._schedule
         preorder, tin, tout, depth = decompression.euler_tour(parent)
