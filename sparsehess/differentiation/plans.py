@@ -281,10 +281,12 @@ class SparsePlan:
         """Recovered nonzeros from the compressed products: each recovery stage is its own
         compiled step (fused with what it gathers from, XLA would recompute that per
         gathered entry), with the index tables as arguments, not compiled-in constants."""
-        inputs = products
-        for stage in self._recovery.stages:
+        return self._through(self._recovery.stages, products)[0]
+
+    def _through(self, stages, inputs):
+        for stage in stages:
             inputs = (self._apply(stage, inputs),)
-        return inputs[0]
+        return inputs
 
     @property
     def rows(self):
@@ -315,10 +317,7 @@ class SparsePlan:
         if self._apply_last is None:
             return self.assemble(self.recover(products))
         *stages, last = self._recovery.stages
-        inputs = products
-        for stage in stages:
-            inputs = (self._apply(stage, inputs),)
-        return self._apply_last(last, inputs)
+        return self._apply_last(last, self._through(stages, products))
 
 
 def _evaluation(layout, products, aux_fn):
