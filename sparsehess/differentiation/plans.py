@@ -152,8 +152,8 @@ def auto_chunk_size(jaxpr, nseeds: int, itemsize: int = 8):
 
 # Primitives whose batched (vmapped) forms run much slower on CPU than one product at a time:
 # a batch axis in front makes every indexed row a strided access.
-INDEXED_PRIMITIVES = frozenset({"gather", "scatter", "scatter-add", "scatter_add", "scatter-mul",
-                                "scatter_mul"})
+INDEXED_PRIMITIVES = frozenset({"gather", "scatter", "scatter-add", "scatter-mul", "scatter-min",
+                                "scatter-max"})
 
 
 def sequential_sweeps_pay(jaxpr) -> bool:
