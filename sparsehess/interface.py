@@ -13,6 +13,7 @@ of the coloring), ``chunk_size`` (colors swept at once: "auto" bounds memory and
 CPU device, sweeps f that index by arrays one color at a time; an int fixes it).
 """
 
+import collections
 import functools
 
 import jax
@@ -23,31 +24,34 @@ from . import arguments
 from .differentiation import formats, plans
 
 
-def _signature(args):
-    """(pytree structure, (shape, dtype) per leaf): what a plan is specific to."""
-    leaves, treedef = jax.tree_util.tree_flatten(tuple(args))
-    return treedef, tuple(_leaf_signature(l) for l in leaves)
-
-
-def _leaf_signature(leaf):
-    if isinstance(leaf, jax.Array):                      # the common case, kept cheap
-        return leaf.shape, str(leaf.dtype)
-    return tuple(np.shape(leaf)), str(jnp.result_type(leaf))
+# Plans kept per transformed function; the least recently used one is dropped beyond this.
+PLAN_CACHE_SIZE = 32
 
 
 def _cached_transform(f, argnums, prepare, call=None, **options):
-    """A function of f's arguments that builds (once per signature) and calls a plan."""
-    cache = {}
+    """A function of f's arguments that builds (once per signature) and calls a plan.
+
+    The cache key is ``arguments.signature(args)``: pytree structure, shape / dtype / weak
+    type of every array leaf, the values of static (non-array) leaves, and the x64 flag.
+    It holds at most PLAN_CACHE_SIZE plans (``.plans``, least recently used first).
+    """
+    cache = collections.OrderedDict()
 
     @functools.wraps(f)
     def transformed(*args):
-        key = _signature(args)
+        key = arguments.signature(args)
         plan = cache.get(key)
         if plan is None:
             constants = [False] * len(jax.tree_util.tree_leaves(tuple(args)))
             plan = prepare(f, args, argnums, constants=constants, **options)
             cache[key] = plan
-        return plan(*args) if call is None else call(plan, *args)
+            while len(cache) > PLAN_CACHE_SIZE:
+                cache.popitem(last=False)
+        else:
+            cache.move_to_end(key)
+        leaves = jax.tree_util.tree_leaves(tuple(args))
+        dynamic = [leaves[i] for i in plan.layout.dynamic]
+        return plan.evaluate_leaves(dynamic) if call is None else call(plan, dynamic)
 
     transformed.plans = cache
     return transformed
@@ -110,10 +114,10 @@ def value_grad_and_hessian(f, argnums=0, *, method="auto", order="largest_first"
     the gradient has the structure of the differentiated arguments."""
     formats.check_format(format)
 
-    def call(plan, *args):
+    def call(plan, leaves):
         if plan.kind != "hessian":
             raise ValueError("value_grad_and_hessian needs a scalar-valued f")
-        return plan.value_grad_and_hessian(*args)
+        return plan.value_grad_and_hessian.evaluate_leaves(leaves)
     return _cached_transform(f, argnums, plans.prepare_hessian, call=call, method=method,
                              order=order, format=format, chunk_size=chunk_size)
 
@@ -143,22 +147,54 @@ def prepare_jacobian(f, *args, argnums=0, method="auto", order="largest_first", 
 def hvp(f, argnums=0):
     """Hessian-vector product without forming H: ``hvp(f)(*args, v)``.
 
-    ``v`` has the structure of ``args[argnums]`` (a tuple of them for a tuple argnums);
-    the result has the same structure.  One forward-over-reverse pass.
+    ``v`` has the structure of ``args[argnums]`` (a tuple of them, in argnums order, for a
+    tuple argnums); the result has the same structure.  One forward-over-reverse pass,
+    compiled once per argument signature.
     """
+    single = arguments.is_single(argnums)
+    compiled = {}
+
     def product(*args_and_v):
+        if len(args_and_v) < 2:
+            raise TypeError(f"hvp(f)(*args, v) takes f's arguments followed by the vector v; "
+                            f"got {len(args_and_v)} argument(s). Pass v last, shaped like "
+                            f"args[argnums].")
         *args, v = args_and_v
         nums = arguments.normalize_argnums(argnums, len(args))
-        primals = tuple(args[i] for i in nums)
+        tangents = (v,) if single else tuple(v)
+        if len(tangents) != len(nums):
+            raise ValueError(f"hvp with argnums={argnums} needs one tangent per differentiated "
+                             f"argument ({len(nums)}), got {len(tangents)}")
+        key = arguments.signature((args, tangents))
+        fn = compiled.get(key)
+        if fn is None:
+            fn = compiled[key] = _compiled_hvp(f, args, nums)
+        out = fn(args, tangents)
+        return out[0] if single else out
+    return product
+
+
+def _compiled_hvp(f, args, nums):
+    """jit of (traced leaves of args, tangents) -> H v for one argument signature; static
+    (non-array) leaves are closed over."""
+    leaves, treedef = jax.tree_util.tree_flatten(tuple(args))
+    static = [not arguments.is_array_leaf(l) for l in leaves]
+
+    def run(dynamic, tangents):
+        it = iter(dynamic)
+        args_ = jax.tree_util.tree_unflatten(
+            treedef, [l if s else next(it) for l, s in zip(leaves, static)])
 
         def of_selected(*selected):
-            full = list(args)
+            full = list(args_)
             for i, value in zip(nums, selected):
                 full[i] = value
             return f(*full)
-        tangents = (v,) if isinstance(argnums, int) else tuple(v)
         grad = jax.grad(of_selected, argnums=tuple(range(len(nums))))
-        out = jax.jvp(grad, primals, tangents)[1]
-        return out[0] if isinstance(argnums, int) else out
-    return product
+        return jax.jvp(grad, tuple(args_[i] for i in nums), tangents)[1]
+    jitted = jax.jit(run)
 
+    def call(args, tangents):
+        dynamic = [l for l, s in zip(jax.tree_util.tree_leaves(tuple(args)), static) if not s]
+        return jitted(dynamic, tangents)
+    return call

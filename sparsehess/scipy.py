@@ -36,6 +36,7 @@ import numpy as np
 import scipy.optimize as _so
 import scipy.sparse as _sp
 
+from . import arguments
 from .differentiation import plans as _plans
 
 __all__ = [
@@ -227,11 +228,6 @@ def _check_structure(plan):
 _SHARED = weakref.WeakKeyDictionary()
 
 
-def _args_signature(args):
-    leaves, treedef = jax.tree_util.tree_flatten(args)
-    return treedef, tuple((np.shape(l), np.result_type(l).str) for l in leaves)
-
-
 def _weak(f):
     """f through a weak reference where possible: cache entries must not keep their key
     (f) alive, or every lambda handed to minimize would stay cached forever."""
@@ -244,7 +240,7 @@ def _weak(f):
 
 def _shared(f, shape, dtype, args, build):
     try:
-        key = (build.__name__, tuple(shape), dtype.str, _args_signature(args))
+        key = (build.__name__, tuple(shape), dtype.str, arguments.signature(args))
         per_f = _SHARED.setdefault(f, {})
     except TypeError:        # f not weak-referenceable or args not arrays: no sharing
         return build(f, shape)

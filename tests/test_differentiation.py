@@ -128,13 +128,17 @@ def test_pytree_inputs_argnums_tuple_and_has_aux():
     data = jnp.asarray(RNG.standard_normal((4, 3)))
     scale = jnp.asarray([1.5])
     h, aux = sparsehess.hessian(f, argnums=(0, 2), has_aux=True, format="dense")(params, data, scale)
+    expected, expected_aux = jax.hessian(f, argnums=(0, 2), has_aux=True)(params, data, scale)
+    assert jax.tree_util.tree_structure(h) == jax.tree_util.tree_structure(expected)
+    jax.tree_util.tree_map(_close, h, expected)         # dense: jax.hessian's nested blocks
+    _close(aux["norm"], expected_aux["norm"])
 
     def flat(v):
         p = {"b": v[:2], "w": v[2:8].reshape(3, 2)}
         return f(p, data, v[8:])[0]
     v = jnp.concatenate([params["b"], params["w"].ravel(), scale])
-    _close(h, jax.hessian(flat)(v))
-    _close(aux["norm"], jnp.sum(params["w"] ** 2))
+    hs, _ = sparsehess.hessian(f, argnums=(0, 2), has_aux=True)(params, data, scale)
+    _close(hs.todense(), jax.hessian(flat)(v))          # sparse: over the flat inputs
 
 
 def test_jit_and_vmap():

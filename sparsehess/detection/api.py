@@ -12,10 +12,11 @@ from .interpreter import Propagator, Value
 
 
 def trace(f, layout):
-    """ClosedJaxpr of ``f`` over all argument leaves, and the output avals."""
+    """ClosedJaxpr of ``f`` over the traced argument leaves, the output leaves' avals (a
+    list) and the output's tree structure."""
     fun = arguments.flat_function(f, layout)
     closed, out_shapes = jax.make_jaxpr(fun, return_shape=True)(*arguments.abstract_leaves(layout))
-    return closed, out_shapes
+    return closed, out_shapes, fun.out_tree
 
 
 MODES = ("global", "local")
@@ -27,13 +28,14 @@ class Detection:
 
     jacobian: bool csr (m, n) over flattened outputs / differentiated inputs;
     hessian: bool csr (n, n) of the Hessian of the sum of the outputs, or None;
-    out_shapes: pytree of ShapeDtypeStructs of f's output; layout: the arguments' layout;
-    jaxpr: the traced ClosedJaxpr.
+    out_shapes: list of ShapeDtypeStructs of f's output leaves; out_tree: the output's
+    tree structure; layout: the arguments' layout; jaxpr: the traced ClosedJaxpr.
     """
 
     jacobian: sp.csr_array
     hessian: sp.csr_array | None
-    out_shapes: object
+    out_shapes: list
+    out_tree: object
     layout: arguments.ArgumentLayout
     jaxpr: object
 
@@ -61,23 +63,24 @@ def propagate(f, args, argnums, *, hessian: bool, strict: bool = False, constant
     if mode not in MODES:
         raise ValueError(f"mode={mode!r} is not one of {MODES}")
     layout = arguments.layout_of(args, argnums)
-    closed, out_shapes = trace(f, layout)
+    closed, out_shapes, out_tree = trace(f, layout)
     leaves = jax.tree_util.tree_leaves(tuple(args))
     n = layout.n
     local = mode == "local"
     prop = Propagator(n, record=hessian, strict=strict, local=local)
-    inputs, offset = [], 0
-    for i, (leaf, spec, diff) in enumerate(zip(leaves, layout.leaves, layout.differentiated)):
+    offsets = layout.offsets()
+    inputs = []
+    for i in layout.dynamic:
+        leaf, spec = leaves[i], layout.leaves[i]
         size = int(np.prod(spec.shape))
-        if diff:
+        if i in offsets:
             if local and not _is_concrete(leaf):
                 raise ValueError('mode="local" needs concrete input values (arrays), not '
                                  'tracers or ShapeDtypeStructs: it computes the pattern at '
                                  'that point')
             point = np.asarray(leaf) if local else None
-            inputs.append(Value(spec.shape, spec.dtype, patterns.identity_block(size, offset, n),
-                                point=point))
-            offset += size
+            inputs.append(Value(spec.shape, spec.dtype,
+                                patterns.identity_block(size, offsets[i], n), point=point))
         else:
             use = constants[i] if constants is not None else True
             value = leaf if use and _is_concrete(leaf) else None
@@ -86,11 +89,11 @@ def propagate(f, args, argnums, *, hessian: bool, strict: bool = False, constant
     jac = sp.csr_array(sp.vstack([o.pattern for o in outs], format="csr")) if outs \
         else patterns.empty(0, n)
     if not hessian:
-        return Detection(jac, None, out_shapes, layout, closed)
+        return Detection(jac, None, out_shapes, out_tree, layout, closed)
     if require_scalar:
         _check_scalar(out_shapes)
     check_inexact(out_shapes)
-    return Detection(jac, prop.hessian(outs), out_shapes, layout, closed)
+    return Detection(jac, prop.hessian(outs), out_shapes, out_tree, layout, closed)
 
 
 def check_inexact(out_shapes):

@@ -15,20 +15,66 @@ def check_format(format: str) -> str:
     return format
 
 
+class Nesting:
+    """Splits a flat dense derivative into the pytree ``jax.jacfwd`` / ``jax.hessian`` return.
+
+    The flat array is (M, N) for ``order=1`` or (M, N, N) for ``order=2`` (M: f's output
+    elements, the leaves of ``out_shapes`` raveled in tree order; N: the differentiated
+    inputs in flat order).  The result has f's output structure ``out_tree``; each output
+    leaf holds the input structure ``in_tree`` (twice nested for order 2) of arrays shaped
+    ``out.shape + in_i.shape (+ in_j.shape)``.
+    """
+
+    def __init__(self, out_tree, out_shapes, in_tree, in_shapes, order):
+        self.out_tree, self.in_tree = out_tree, in_tree
+        self.out_shapes = [tuple(s) for s in out_shapes]
+        self.in_shapes = [tuple(s) for s in in_shapes]
+        self.order = order
+        self._out_bounds = _bounds(self.out_shapes)
+        self._in_bounds = _bounds(self.in_shapes)
+
+    def __call__(self, flat):
+        m, n = self._out_bounds[-1], self._in_bounds[-1]
+        flat = flat.reshape((m,) + (n,) * self.order)
+        leaves = [self._inputs(flat[lo:hi], shape)
+                  for shape, lo, hi in zip(self.out_shapes, self._out_bounds, self._out_bounds[1:])]
+        return jax.tree_util.tree_unflatten(self.out_tree, leaves)
+
+    def _inputs(self, block, out_shape):
+        """One output leaf's block (size, N[, N]) as the nested input structure."""
+        single = len(self.in_shapes) == 1
+        pieces = []
+        for i, (a, b) in enumerate(zip(self._in_bounds, self._in_bounds[1:])):
+            rows = block if single else block[:, a:b]
+            if self.order == 1:
+                pieces.append(rows.reshape(out_shape + self.in_shapes[i]))
+                continue
+            inner = [(rows if single else rows[:, :, c:d]).reshape(
+                         out_shape + self.in_shapes[i] + self.in_shapes[j])
+                     for j, (c, d) in enumerate(zip(self._in_bounds, self._in_bounds[1:]))]
+            pieces.append(jax.tree_util.tree_unflatten(self.in_tree, inner))
+        return jax.tree_util.tree_unflatten(self.in_tree, pieces)
+
+
+def _bounds(shapes):
+    """Offsets [0, s0, s0 + s1, ...] of arrays of ``shapes`` raveled one after the other."""
+    return list(np.cumsum([0] + [int(np.prod(s)) for s in shapes]))
+
+
 class Assembler:
     """Puts ``values`` at fixed ``coordinates`` of an array of ``shape``, in ``format``.
 
     coordinates: tuple of (nnz,) numpy int arrays, one per dimension, in lexicographic
     order.  The index arrays each format needs are built once, on the device.
-    ``dense_shape`` reshapes the "dense" result (e.g. ``x.shape + x.shape``).  "scipy"
-    gives a csr_array for 2-D and a coo_array otherwise.
+    ``nesting`` turns the "dense" (``shape``) result into JAX's structure (a Nesting).
+    "scipy" gives a csr_array for 2-D and a coo_array otherwise.
     """
 
-    def __init__(self, coordinates, shape, format, dense_shape=None):
+    def __init__(self, coordinates, shape, format, nesting=None):
         self.coordinates = tuple(np.asarray(c, np.int64) for c in coordinates)
         self.shape = tuple(shape)
         self.format = check_format(format)
-        self.dense_shape = tuple(dense_shape) if dense_shape is not None else self.shape
+        self.nesting = nesting
         self._bcoo_structure = None
         if format == "bcoo":
             with jax.ensure_compile_time_eval():     # concrete even when built under jit
@@ -47,7 +93,7 @@ class Assembler:
         if self.format == "dense":
             flat = jnp.zeros(int(np.prod(self.shape)), values.dtype).at[self._flat].set(
                 values, unique_indices=True)
-            return flat.reshape(self.dense_shape)
+            return self.nesting(flat) if self.nesting is not None else flat.reshape(self.shape)
         if isinstance(values, jax.core.Tracer):
             raise TypeError('format="scipy" returns a host-side scipy matrix and cannot be '
                             'used inside jax.jit or other transformations; use format="bcoo" '

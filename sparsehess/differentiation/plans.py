@@ -6,7 +6,6 @@ derivative at new points with only the color sweeps and one gather (or the acycl
 substitution schedule).  Sweeps run over all JAX devices when there are several.
 """
 
-import functools
 import math
 
 import jax
@@ -42,27 +41,38 @@ RECOVERY_NS_PER_NONZERO = {"star": 2.0, "column": 2.0, "acyclic": 12.0}
 # ------------------------------------------------------------------ flattening
 
 def _flat_point(layout, leaves):
-    """Concatenate the differentiated leaves into one vector (n,)."""
-    parts = [jnp.ravel(l) for l, d in zip(leaves, layout.differentiated) if d]
+    """Concatenate the differentiated leaves (of the traced ``leaves``, in tree order) into
+    one vector (n,), in the layout's flat order."""
+    position = {leaf: k for k, leaf in enumerate(layout.dynamic)}
+    parts = [jnp.ravel(leaves[position[i]]) for i in layout.order]
     return jnp.concatenate(parts) if len(parts) > 1 else parts[0]
 
 
 def _substitute(layout, leaves, x_flat):
-    """``leaves`` with the differentiated ones replaced by slices of ``x_flat``."""
-    out, offset = [], 0
-    for leaf, spec, diff in zip(leaves, layout.leaves, layout.differentiated):
-        if diff:
-            size = math.prod(spec.shape)
-            out.append(x_flat[offset:offset + size].reshape(spec.shape))
-            offset += size
-        else:
-            out.append(leaf)
+    """The traced ``leaves`` with the differentiated ones replaced by slices of ``x_flat``."""
+    offsets = layout.offsets()
+    out = list(leaves)
+    for k, i in enumerate(layout.dynamic):
+        if i in offsets:
+            shape = layout.leaves[i].shape
+            out[k] = x_flat[offsets[i]:offsets[i] + math.prod(shape)].reshape(shape)
     return out
+
+
+def split_aux(out):
+    """``(output, aux)`` of a has_aux function, checked like JAX does."""
+    if not (isinstance(out, (tuple, list)) and len(out) == 2):
+        what = type(out).__name__ + (f" of shape {tuple(out.shape)}" if hasattr(out, "shape")
+                                     else f" of length {len(out)}" if isinstance(out, (tuple, list))
+                                     else "")
+        raise TypeError(f"has_aux=True expects f to return a two-element tuple (output, aux), "
+                        f"as jax.hessian and jax.jacfwd do, but f returned a {what}")
+    return out[0], out[1]
 
 
 def _primal(f, has_aux):
     """``f`` without its auxiliary output."""
-    return (lambda *a: f(*a)[0]) if has_aux else f
+    return (lambda *a: split_aux(f(*a))[0]) if has_aux else f
 
 
 def _detect(f, args, argnums, *, has_aux, hessian, constants):
@@ -75,7 +85,8 @@ def _detect(f, args, argnums, *, has_aux, hessian, constants):
 
 
 def _vector_function(f, layout, has_aux):
-    """(x_flat, leaves) -> (all outputs raveled and concatenated (m,), aux or None)."""
+    """(x_flat, leaves) -> (all outputs raveled and concatenated (m,), aux or None), for the
+    traced ``leaves``."""
     fun = arguments.flat_function(_primal(f, has_aux), layout)
 
     def vec(x_flat, leaves):
@@ -83,28 +94,30 @@ def _vector_function(f, layout, has_aux):
         return jnp.concatenate([jnp.ravel(o) for o in outs]) if len(outs) > 1 else jnp.ravel(outs[0])
 
     def aux(x_flat, leaves):
-        args = jax.tree_util.tree_unflatten(layout.treedef, _substitute(layout, leaves, x_flat))
-        return f(*args)[1] if has_aux else None
+        if not has_aux:
+            return None
+        everything = layout.all_leaves(_substitute(layout, leaves, x_flat))
+        return split_aux(f(*jax.tree_util.tree_unflatten(layout.treedef, everything)))[1]
     return vec, aux
 
 
-def unflatten_inputs(layout, flat, leading=()):
-    """Split (*leading, n) into the shapes of the differentiated leaves: one array for a
-    single leaf, else a list in tree order."""
-    pieces, offset = [], 0
-    for spec, diff in zip(layout.leaves, layout.differentiated):
-        if diff:
-            size = math.prod(spec.shape)
-            pieces.append(flat[..., offset:offset + size].reshape(tuple(leading) + spec.shape))
-            offset += size
-    return pieces[0] if len(pieces) == 1 else pieces
+def _input_shapes(layout):
+    return [layout.leaves[i].shape for i in layout.order]
 
 
-def _single_shape(layout, out_shapes):
-    """(input shape, output shape) when both are single arrays, else (None, None)."""
-    ins = [s.shape for s, d in zip(layout.leaves, layout.differentiated) if d]
-    outs = [tuple(o.shape) for o in jax.tree_util.tree_leaves(out_shapes)]
-    return (tuple(ins[0]) if len(ins) == 1 else None), (outs[0] if len(outs) == 1 else None)
+def input_nesting(layout):
+    """Nesting of a flat (n,) vector into the structure of the differentiated arguments
+    (one array for an int argnums and array argument; a tuple for a tuple argnums)."""
+    return formats.Nesting(jax.tree_util.tree_structure(0), [()], layout.selected,
+                           _input_shapes(layout), 1)
+
+
+def output_nesting(detection, order):
+    """Nesting of a flat (m, n[, n]) derivative into jax.jacfwd's (order 1) or
+    jax.hessian's (order 2) structure."""
+    layout = detection.layout
+    return formats.Nesting(detection.out_tree, [o.shape for o in detection.out_shapes],
+                           layout.selected, _input_shapes(layout), order)
 
 
 def _csr_coordinates(pattern):
@@ -236,7 +249,7 @@ class SparsePlan:
     """
 
     def __init__(self, kind, *, pattern, coloring, nsweeps, detection, evaluate, seeds,
-                 recovery, chunk_size, coordinates, shape, dense_shape, format, has_aux):
+                 recovery, chunk_size, coordinates, shape, assemble, format, has_aux):
         self.kind = kind
         self.pattern = pattern
         self.coloring = coloring
@@ -248,21 +261,15 @@ class SparsePlan:
         self.shape = shape
         self.format = formats.check_format(format)
         self.has_aux = has_aux
-        if kind in ("hessian_diagonal", "jacobian_diagonal"):
-            self._assemble = functools.partial(unflatten_inputs, self.layout)
-        else:
-            self._assemble = formats.Assembler(
-                coordinates, shape, "dense" if kind == "output_hessian_diagonals" else format,
-                dense_shape)
+        self._assemble = assemble
         self._seeds, self._recovery = seeds, recovery
         self._products = self.compile(evaluate)
         self._apply = jax.jit(lambda stage, inputs: stage(*inputs))
-        if isinstance(self._assemble, formats.Assembler) and self._assemble.format != "dense":
+        if isinstance(assemble, formats.Assembler) and assemble.format != "dense":
             # scipy matrices are built on the host; a BCOO wraps the values around index
             # arrays kept on the device (a compiled function would copy them every call)
             self._apply_last = None
         else:
-            assemble = self._assemble
             self._apply_last = jax.jit(lambda stage, inputs: assemble(stage(*inputs)))
 
     def compile(self, fn):
@@ -299,7 +306,7 @@ class SparsePlan:
     def values(self, *args):
         """Recovered nonzeros in the order of ``coordinates`` (jax array (nnz,)); with
         ``has_aux``, ``(values, aux)``."""
-        products, aux = self._products(jax.tree_util.tree_leaves(args))
+        products, aux = self._products(self.layout.dynamic_leaves(args))
         values = self.recover(products)
         return (values, aux) if self.has_aux else values
 
@@ -308,7 +315,13 @@ class SparsePlan:
         return self._assemble(values)
 
     def __call__(self, *args):
-        products, aux = self._products(jax.tree_util.tree_leaves(args))
+        """The derivative at ``args``, which must have the signature the plan was built for."""
+        return self.evaluate_leaves(self.layout.dynamic_leaves(args))
+
+    def evaluate_leaves(self, leaves):
+        """The derivative from the traced leaves of f's arguments, unchecked (for callers that
+        matched the signature already)."""
+        products, aux = self._products(leaves)
         out = self.finish(products)
         return (out, aux) if self.has_aux else out
 
@@ -341,14 +354,25 @@ def _options(chunk_size, detection, nseeds, x_dtype):
 
 
 def _x_dtype(layout):
-    return np.result_type(*[s.dtype for s, d in zip(layout.leaves, layout.differentiated) if d])
+    return np.result_type(*[layout.leaves[i].dtype for i in layout.order])
+
+
+def _output_prefix(detection):
+    """(1,) when a one-element f's output has dimensions (``jnp.sum(..., keepdims=True)``):
+    like jax.hessian, the result then keeps an output axis; () for a 0-d output."""
+    return (1,) if any(len(o.shape) for o in detection.out_shapes) else ()
+
+
+def _assembler(coordinates, shape, format, nesting):
+    return formats.Assembler(coordinates, shape, format, nesting if format == "dense" else None)
 
 
 def prepare_hessian(f, args, argnums=0, *, method="auto", order="largest_first",
                     format="bcoo", has_aux=False, chunk_size="auto", constants=None):
     """Detect, color and compile the sparse Hessian of ``f`` at the signature of ``args``.
 
-    Scalar f: the (n, n) Hessian.  Vector f (m outputs): every output's Hessian, (m, n, n).
+    Scalar f: the (n, n) Hessian ((1, n, n) for an output of shape (1,)).  Vector f (m
+    outputs): every output's Hessian, (m, n, n).
     """
     detection = _detect(f, args, argnums, has_aux=has_aux, hessian=True, constants=constants)
     if not detection.scalar_output:
@@ -365,32 +389,44 @@ def prepare_hessian(f, args, argnums=0, *, method="auto", order="largest_first",
         scalar = lambda x: vec(x, leaves)[0]
         return sweeps.hvp_sweep(scalar, x_flat, seeds, chunk)[:ncolors],
 
-    in_shape, _ = _single_shape(layout, detection.out_shapes)
+    prefix = _output_prefix(detection)
+    rows, cols = _csr_coordinates(coloring.pattern)
+    coordinates = (np.zeros_like(rows), rows, cols) if prefix else (rows, cols)
+    shape = prefix + (n, n)
     plan = SparsePlan(
         "hessian", pattern=coloring.pattern, coloring=coloring, nsweeps=ncolors,
         detection=detection, evaluate=_evaluation(layout, products, aux),
         seeds=_place_seeds(coloring.seed_matrix(_x_dtype(layout)).T),
         recovery=coloring.decompress_jax(transposed=True), chunk_size=chunk,
-        coordinates=_csr_coordinates(coloring.pattern), shape=(n, n),
-        dense_shape=None if in_shape is None else in_shape + in_shape, format=format,
-        has_aux=has_aux)
-    plan.value_grad_and_hessian = _value_grad_and_hessian(plan, vec)
+        coordinates=coordinates, shape=shape,
+        assemble=_assembler(coordinates, shape, format, output_nesting(detection, 2)),
+        format=format, has_aux=has_aux)
+    plan.value_grad_and_hessian = _value_grad_and_hessian(plan, vec, detection)
     return plan
 
 
-def _value_grad_and_hessian(plan, vec):
-    """(value, gradient shaped like the inputs, Hessian) sharing one linearization."""
+def _value_grad_and_hessian(plan, vec, detection):
+    """(value shaped like f's output, gradient shaped like the differentiated arguments,
+    Hessian) sharing one linearization."""
+    grad_nesting = input_nesting(plan.layout)
+    out = detection.out_shapes[0]
+
     def evaluate(leaves, seeds):
         scalar = lambda x: vec(x, leaves)[0]
         x_flat = _flat_point(plan.layout, leaves)
         value, grad, compressed = sweeps.value_grad_hvp_sweep(scalar, x_flat, seeds,
                                                               plan.chunk_size)
-        return value, unflatten_inputs(plan.layout, grad), compressed[:plan.ncolors]
+        value = jax.tree_util.tree_unflatten(detection.out_tree, [value.reshape(out.shape)])
+        return value, grad_nesting(grad), compressed[:plan.ncolors]
     evaluate = plan.compile(evaluate)
 
     def call(*args):
-        value, grad, compressed = evaluate(jax.tree_util.tree_leaves(args))
+        return evaluate_leaves(plan.layout.dynamic_leaves(args))
+
+    def evaluate_leaves(leaves):
+        value, grad, compressed = evaluate(leaves)
         return value, grad, plan.finish((compressed,))
+    call.evaluate_leaves = evaluate_leaves
     return call
 
 
@@ -419,8 +455,8 @@ def prepare_hessian_diagonal(f, args, argnums=0, *, order="largest_first", has_a
         evaluate=_evaluation(layout, products, aux),
         seeds=_place_seeds(coloring.seed_matrix(_x_dtype(layout)).T),
         recovery=coloring.decompress_jax(transposed=True), chunk_size=chunk,
-        coordinates=(diagonal, diagonal), shape=(n,), dense_shape=None, format="dense",
-        has_aux=has_aux)
+        coordinates=(diagonal, diagonal), shape=(n,), assemble=output_nesting(detection, 1),
+        format="dense", has_aux=has_aux)
 
 
 def _output_hessian_entries(jac, hess, diagonal):
@@ -483,23 +519,19 @@ def _prepare_output_hessians(f, detection, *, diagonal, order, format, has_aux, 
         fun = lambda x: vec(x, leaves)
         return sweeps.second_directional_sweep(fun, x_flat, pairs, chunk)[:npairs],
 
-    in_shape, out_shape = _single_shape(layout, detection.out_shapes)
     if diagonal:
         kind, coordinates, shape = "output_hessian_diagonals", (k, i), (m, n)
-        dense_shape = out_shape + in_shape if in_shape is not None and out_shape is not None \
-            else (m, n)
-        format = "dense"
+        format, assemble = "dense", formats.Assembler(coordinates, shape, "dense",
+                                                      output_nesting(detection, 1))
     else:
         kind, coordinates, shape = "output_hessians", (k, i, j), (m, n, n)
-        dense_shape = out_shape + in_shape + in_shape if in_shape is not None and \
-            out_shape is not None else (m, n, n)
+        assemble = _assembler(coordinates, shape, format, output_nesting(detection, 2))
     return SparsePlan(
         kind, pattern=jac, coloring=coloring, nsweeps=len(pair_keys), detection=detection,
         evaluate=_evaluation(layout, products, aux), seeds=_place_seeds(seed_pairs),
         recovery=jax_recovery.gather(pair_of_entry.astype(np.int64) * m + k),
-        chunk_size=chunk,
-        coordinates=coordinates, shape=shape, dense_shape=dense_shape, format=format,
-        has_aux=has_aux)
+        chunk_size=chunk, coordinates=coordinates, shape=shape, assemble=assemble,
+        format=format, has_aux=has_aux)
 
 
 def prepare_jacobian(f, args, argnums=0, *, method="auto", order="largest_first",
@@ -536,13 +568,12 @@ def prepare_jacobian(f, args, argnums=0, *, method="auto", order="largest_first"
             return sweep(lambda x: vec(x, leaves), x_flat, seeds, chunk)[:nsweeps],
         # JVPs give B.T (ncolors, m); VJPs give B (ncolors, n)
         recovery = coloring.decompress_jax(transposed=column)
-    in_shape, out_shape = _single_shape(layout, detection.out_shapes)
-    dense_shape = out_shape + in_shape if in_shape is not None and out_shape is not None else None
+    coordinates = _csr_coordinates(coloring.pattern)
     return SparsePlan(
         "jacobian", pattern=coloring.pattern, coloring=coloring, nsweeps=nsweeps,
         detection=detection, evaluate=_evaluation(layout, products, aux), seeds=seeds,
-        recovery=recovery, chunk_size=chunk,
-        coordinates=_csr_coordinates(coloring.pattern), shape=(m, n), dense_shape=dense_shape,
+        recovery=recovery, chunk_size=chunk, coordinates=coordinates, shape=(m, n),
+        assemble=_assembler(coordinates, (m, n), format, output_nesting(detection, 1)),
         format=format, has_aux=has_aux)
 
 
@@ -572,7 +603,7 @@ def prepare_jacobian_diagonal(f, args, argnums=0, *, order="largest_first", has_
         evaluate=_evaluation(layout, products, aux),
         seeds=_place_seeds(coloring.seed_matrix(dtype).T),
         recovery=coloring.decompress_jax(transposed=True), chunk_size=chunk,
-        coordinates=(diagonal, diagonal),
-        shape=(n,), dense_shape=None, format="dense", has_aux=has_aux)
+        coordinates=(diagonal, diagonal), shape=(n,), assemble=input_nesting(layout),
+        format="dense", has_aux=has_aux)
 
 
