@@ -1,10 +1,13 @@
 """User-facing derivative transforms, shaped like ``jax.jacfwd`` / ``jax.hessian``.
 
 Each transform returns a function of the same arguments as ``f``.  The first call for a
-given argument signature (pytree structure, shapes, dtypes) detects the sparsity pattern,
-colors it and compiles the sweeps; later calls reuse that plan (kept in ``.plans``).
-Non-differentiated arguments are treated as unknown during detection, so a plan is valid
-for any of their values.  The transforms work under ``jax.jit`` (detection and coloring
+given argument signature (pytree structure, shapes, dtypes, values of non-array arguments,
+the x64 flag) detects the sparsity pattern, colors it and compiles the sweeps; later calls
+reuse that plan (kept in ``.plans``, at most PLAN_CACHE_SIZE).  Non-differentiated array
+arguments are treated as unknown during detection, so a plan is valid for any of their
+values; non-array arguments are passed to f unchanged (static), like ``jax.hessian``.
+Like ``jax.jit``, a plan keeps the values f's closure had at its first call: pass values
+that change as arguments.  The transforms work under ``jax.jit`` (detection and coloring
 then happen at trace time) and ``jax.vmap`` (with ``format="dense"``).
 
 Common keywords: ``argnums`` (int or tuple, like JAX), ``has_aux`` (f returns

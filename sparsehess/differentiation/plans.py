@@ -44,7 +44,7 @@ def _flat_point(layout, leaves):
     """Concatenate the differentiated leaves (of the traced ``leaves``, in tree order) into
     one vector (n,), in the layout's flat order."""
     position = {leaf: k for k, leaf in enumerate(layout.dynamic)}
-    parts = [jnp.ravel(leaves[position[i]]) for i in layout.order]
+    parts = [jnp.ravel(leaves[position[i]]).astype(layout.leaves[i].dtype) for i in layout.order]
     return jnp.concatenate(parts) if len(parts) > 1 else parts[0]
 
 
@@ -133,7 +133,7 @@ def _place_seeds(seeds: np.ndarray):
     with several devices, padded with zero seeds to a multiple of the device count and
     sharded along the seed axis (results stay identical)."""
     devices = jax.devices()
-    if len(devices) > 1 and seeds.shape[0]:
+    if len(devices) > 1:
         pad = (-seeds.shape[0]) % len(devices)
         if pad:
             seeds = np.concatenate([seeds, np.zeros((pad,) + seeds.shape[1:], seeds.dtype)])
@@ -212,15 +212,31 @@ def choose_hessian_coloring(pattern, method, order, per_evaluation=1):
     return acyclic if cost("acyclic", acyclic.ncolors, acyclic.pattern.nnz) < star_cost else star
 
 
-def choose_jacobian_coloring(pattern, method, order):
+def choose_jacobian_coloring(pattern, method, order, complex_output=False):
     """Column (JVPs), row (VJPs) or bicoloring (both); "auto" takes the cheapest, counting
-    a VJP as VJP_COST JVPs."""
+    a VJP as VJP_COST JVPs.  Complex outputs of real inputs need JVPs (a VJP would read only
+    the real part of the products): column coloring."""
     if method not in JACOBIAN_METHODS:
         raise ValueError(f"jacobian method={method!r} is not one of {JACOBIAN_METHODS}")
-    if method != "auto":
-        return color_pattern(pattern, method, order=order)
+    if complex_output and method in ("row", "bicoloring"):
+        raise ValueError(f"jacobian method={method!r} uses reverse-mode products, which do not "
+                         f"give the Jacobian of a complex-valued f of real inputs; use "
+                         f"method='column' (what 'auto' picks for complex outputs)")
+    if complex_output or method != "auto":
+        return color_pattern(pattern, "column" if method == "auto" else method, order=order)
     candidates = [color_pattern(pattern, m, order=order) for m in ("column", "row", "bicoloring")]
     return min(candidates, key=_jacobian_cost)
+
+
+def _complex_output(detection) -> bool:
+    return any(jnp.issubdtype(o.dtype, jnp.complexfloating) for o in detection.out_shapes)
+
+
+def _check_real_scalar(detection, what):
+    """A Hessian of a scalar f goes through jax.grad, which needs a real output."""
+    if _complex_output(detection):
+        raise TypeError(f"{what} of a complex-valued scalar f: gradients need a real output. "
+                        f"Differentiate jnp.real(f) and jnp.imag(f) separately.")
 
 
 def _jacobian_cost(coloring):
@@ -378,6 +394,7 @@ def prepare_hessian(f, args, argnums=0, *, method="auto", order="largest_first",
     if not detection.scalar_output:
         return _prepare_output_hessians(f, detection, diagonal=False, order=order,
                                         format=format, has_aux=has_aux, chunk_size=chunk_size)
+    _check_real_scalar(detection, "a Hessian")
     layout, n = detection.layout, detection.layout.n
     coloring = choose_hessian_coloring(detection.hessian, method, order,
                                        elements_per_evaluation(detection.jaxpr))
@@ -438,6 +455,7 @@ def prepare_hessian_diagonal(f, args, argnums=0, *, order="largest_first", has_a
     if not detection.scalar_output:
         return _prepare_output_hessians(f, detection, diagonal=True, order=order,
                                         format="dense", has_aux=has_aux, chunk_size=chunk_size)
+    _check_real_scalar(detection, "a Hessian diagonal")
     layout, n = detection.layout, detection.layout.n
     coloring = color_pattern(detection.hessian, "distance1", order=order)
     chunk = _options(chunk_size, detection, coloring.ncolors, _x_dtype(layout))
@@ -541,7 +559,8 @@ def prepare_jacobian(f, args, argnums=0, *, method="auto", order="largest_first"
     detection = _detect(f, args, argnums, has_aux=has_aux, hessian=False, constants=constants)
     layout = detection.layout
     m, n = detection.jacobian.shape
-    coloring = choose_jacobian_coloring(detection.jacobian, method, order)
+    coloring = choose_jacobian_coloring(detection.jacobian, method, order,
+                                        _complex_output(detection))
     dtype = _x_dtype(layout)
     vec, aux = _vector_function(f, layout, has_aux)
     if coloring.method == "bicoloring":
