@@ -37,16 +37,24 @@ def _cached_transform(f, argnums, prepare, call=None, **options):
     The cache key is ``arguments.signature(args)``: pytree structure, shape / dtype / weak
     type of every array leaf, the values of static (non-array) leaves, and the x64 flag.
     It holds at most PLAN_CACHE_SIZE plans (``.plans``, least recently used first).
+    Keyword arguments are passed to f undifferentiated, as ``jax.hessian`` does: they
+    travel as one trailing dict argument of a wrapper of f.
     """
     cache = collections.OrderedDict()
+    with_keywords = lambda *a: f(*a[:-1], **a[-1])
 
     @functools.wraps(f)
-    def transformed(*args):
-        key = arguments.signature(args)
+    def transformed(*args, **kwargs):
+        fun, nums = f, argnums
+        if kwargs:
+            fun, args = with_keywords, args + (kwargs,)
+            nums = arguments.normalize_argnums(argnums, len(args) - 1)
+            nums = nums[0] if arguments.is_single(argnums) else nums
+        key = (arguments.signature(args), bool(kwargs))
         plan = cache.get(key)
         if plan is None:
             constants = [False] * len(jax.tree_util.tree_leaves(tuple(args)))
-            plan = prepare(f, args, argnums, constants=constants, **options)
+            plan = prepare(fun, args, nums, constants=constants, **options)
             cache[key] = plan
             while len(cache) > PLAN_CACHE_SIZE:
                 cache.popitem(last=False)

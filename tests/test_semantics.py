@@ -224,7 +224,7 @@ def test_plan_cache_is_bounded():
     for n in range(1, interface.PLAN_CACHE_SIZE + 6):
         np.testing.assert_allclose(h(jnp.ones(n)), 6 * np.ones(n))
     assert len(h.plans) == interface.PLAN_CACHE_SIZE
-    sizes = [key[1][0].shape for key in h.plans]
+    sizes = [key[0][1][0].shape for key in h.plans]
     assert sizes[-1] == (interface.PLAN_CACHE_SIZE + 5,) and (1,) not in sizes
 
 
@@ -256,6 +256,15 @@ def test_python_values_are_static_like_jax():
     scaled = lambda x, c: jnp.sum(c * x ** 3)
     np.testing.assert_allclose(sparsehess.jacobian(jax.grad(scaled), format="dense")(X, 1.5),
                                jax.hessian(scaled)(X, 1.5))
+
+
+def test_keyword_arguments_pass_through_like_jax():
+    f = lambda x, scale=1.0, *, power=3: jnp.sum(x ** power) * scale
+    for kwargs in ({"scale": 2.0}, {"scale": jnp.asarray(0.5), "power": 4}, {}):
+        np.testing.assert_allclose(sparsehess.hessian(f, format="dense")(X, **kwargs),
+                                   jax.hessian(f)(X, **kwargs))
+        np.testing.assert_allclose(sparsehess.hessian_diagonal(f, argnums=-1)(X, **kwargs),
+                                   jnp.diag(jax.hessian(f)(X, **kwargs)))
 
 
 def test_unhashable_static_argument_is_a_clear_error():
