@@ -520,3 +520,16 @@ def test_patterns_are_bool_csr():
     assert isinstance(j, sp.csr_array) and j.dtype == bool
     assert isinstance(sparsehess.hessian_sparsity(lambda x: jnp.sum(x ** 3), jnp.ones(2)),
                       sp.csr_array)
+
+
+def test_bfloat16_intermediates_keep_their_dependencies():
+    """bfloat16 is not a numpy inexact type (it comes from ml_dtypes) but JAX differentiates
+    it: values of that dtype must carry patterns."""
+    def f(x):
+        return jnp.sin(x.astype(jnp.bfloat16)).astype(jnp.float32) * x[::-1]
+    x = jnp.linspace(0.5, 1.0, 3)
+    for mode in ("global", "local"):
+        assert (jacobian_sparsity(f, x, mode=mode).toarray()
+                == np.asarray(jax.jacfwd(f)(x) != 0)).all()
+        h = hessian_sparsity(lambda y: jnp.sum(f(y)), x, mode=mode).toarray()
+        assert (h == (np.eye(3, dtype=bool) | np.eye(3, dtype=bool)[::-1])).all()

@@ -8,7 +8,8 @@
   whose inputs have the same values (``loop_bodies.py``).
 * longer scans and while loops with a value-dependent condition: the carry's pattern is
   iterated to a fixed point; curvature is then taken conservatively among each output's
-  inputs.
+  inputs.  The fixed point holds for every value of the carry, so it uses constants only,
+  not local-mode points (whose zeros would hide curvature behind a zero first derivative).
 """
 
 import jax
@@ -17,7 +18,7 @@ import scipy.sparse as sp
 from jax.extend.core import jaxpr_as_fun
 
 from . import loop_bodies, patterns
-from .interpreter import opaque_structure
+from .interpreter import Value, opaque_structure
 from .structure import EqnStructure, LocalMap
 
 # Iterations walked one by one before a scan or while loop switches to a fixed point.
@@ -55,9 +56,10 @@ def scan(prop, eqn, ins):
         return _scan_unrolled(prop, eqn, consts, carry, xs)
     xs_union = [_union_over_steps(prop, x, length) for x in xs]
     body = params["jaxpr"]
+    fixed_consts = _without_points(consts)
 
     def step(carry_values):
-        return prop.walk_closed(body, consts + carry_values + xs_union)
+        return prop.walk_closed(body, fixed_consts + carry_values + xs_union)
 
     final, ys = _fixed_point(prop, step, carry, ncarry, consts + xs)
     avals = [v.aval for v in eqn.outvars]
@@ -98,7 +100,7 @@ def _step(prop, x, k, length):
     """Element k along the leading axis of a scanned-over Value."""
     shape, size = x.shape[1:], x.size // length
     point = None if x.point is None else x.point[k]
-    if not x.inexact or patterns.nnz(x.pattern) == 0:
+    if not prop.differentiable(x):
         step = prop.constant(None if x.known is None else x.known[k], shape, x.dtype)
         step.point = point
         return step
@@ -111,15 +113,15 @@ def _stack(prop, values, aval):
     point = None
     if all(v.value is not None for v in values):
         point = np.stack([np.asarray(v.value) for v in values])
-    if all(patterns.nnz(v.pattern) == 0 for v in values):
+    size = values[0].size
+    total = size * len(values)
+    maps = [(k, LocalMap(total, size, offset=k * size)) for k, v in enumerate(values)
+            if prop.differentiable(v)]
+    if not maps:
         known = point if all(v.known is not None for v in values) else None
         out = prop.constant(known, aval.shape, aval.dtype)
         out.point = point
         return out
-    size = values[0].size
-    total = size * len(values)
-    maps = [(k, LocalMap(total, size, offset=k * size)) for k, v in enumerate(values)
-            if patterns.nnz(v.pattern)]
     stacked = patterns.stack([v.pattern for v in values], prop.n)
     (out,) = prop.apply(EqnStructure(maps=[(0, p, m) for p, m in maps]), values,
                         [(aval.shape, aval.dtype)], [stacked])
@@ -136,6 +138,12 @@ def _union_over_steps(prop, x, length):
     matrix = sp.csr_array((np.ones(x.size, bool), (targets, np.arange(x.size))),
                           shape=(size, x.size))
     return prop.unknown(shape, x.dtype, sp.csr_array(matrix @ x.pattern))
+
+
+def _without_points(values):
+    """The Values with their local-mode points dropped (constants kept), for fixed points."""
+    return [v if v.point is None else Value(v.shape, v.dtype, v.pattern, v.known)
+            for v in values]
 
 
 def _fixed_point(prop, step, carry, ncarry, others):
@@ -181,8 +189,10 @@ def while_loop(prop, eqn, ins):
             return carry
         carry = prop.walk_closed(params["body_jaxpr"], body_consts + carry)
 
+    fixed_consts = _without_points(body_consts)
+
     def step(carry_values):
-        return prop.walk_closed(params["body_jaxpr"], body_consts + carry_values)
+        return prop.walk_closed(params["body_jaxpr"], fixed_consts + carry_values)
 
     final, _ = _fixed_point(prop, step, carry, len(carry), body_consts)
     region_ins = body_consts + list(carry)

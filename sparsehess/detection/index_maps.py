@@ -117,10 +117,9 @@ def cumulative_matrix(shape, axis: int, reverse: bool) -> sp.csr_array:
     return sp.csr_array((np.ones(len(rows), bool), (rows, cols)), shape=(n, n))
 
 
-def dot_general_triples(lhs_shape, rhs_shape, dimension_numbers, lhs_value=None, rhs_value=None):
+def dot_general_triples(lhs_shape, rhs_shape, dimension_numbers):
     """Triples (out, lhs, rhs) of element ids with out += lhs * rhs in ``dot_general``.
 
-    Triples whose lhs or rhs element is a known exact zero are dropped.
     Returns three int64 arrays of equal length and the output size.
     """
     (lc, rc), (lb, rb) = dimension_numbers
@@ -138,19 +137,7 @@ def dot_general_triples(lhs_shape, rhs_shape, dimension_numbers, lhs_value=None,
     out_t = np.broadcast_to(out_ids, full).ravel()
     lhs_t = np.broadcast_to(lhs_ids, full).ravel()
     rhs_t = np.broadcast_to(rhs_ids, full).ravel()
-    return (*drop_known_zeros(out_t, lhs_t, rhs_t, lhs_value, rhs_value), batch * nl * nr)
-
-
-def drop_known_zeros(out_t, lhs_t, rhs_t, lhs_value, rhs_value):
-    """The bilinear triples (out, lhs, rhs) whose operands are not known exact zeros."""
-    keep = np.ones(len(out_t), bool)
-    if lhs_value is not None:
-        keep &= np.asarray(lhs_value).ravel()[lhs_t] != 0
-    if rhs_value is not None:
-        keep &= np.asarray(rhs_value).ravel()[rhs_t] != 0
-    if keep.all():
-        return out_t, lhs_t, rhs_t
-    return out_t[keep], lhs_t[keep], rhs_t[keep]
+    return out_t, lhs_t, rhs_t, batch * nl * nr
 
 
 def targets_to_matrix_pairs(out_ids, in_ids, out_size: int, in_size: int) -> sp.csr_array:
@@ -158,13 +145,14 @@ def targets_to_matrix_pairs(out_ids, in_ids, out_size: int, in_size: int) -> sp.
     return sp.csr_array((np.ones(len(out_ids), bool), (out_ids, in_ids)), shape=(out_size, in_size))
 
 
-def conv_triples(eqn, lhs_shape, rhs_shape, out_shape, lhs_value=None, rhs_value=None):
+def conv_triples(eqn, lhs_shape, rhs_shape, out_shape, rhs_constant=None):
     """Triples (out, lhs, rhs) of element ids of ``conv_general_dilated``, or None.
 
     For each (input feature, kernel position) the convolution is evaluated once on an
     array of lhs ids with a kernel that is one at that position for every output feature,
     so each output element receives exactly the id of the lhs element it multiplies.
-    Known exact zeros of either operand are skipped.  None when ids would not be exact.
+    Kernel positions where ``rhs_constant`` (the kernel when it is a constant) is zero for
+    every feature are skipped.  None when ids would not be exact.
     """
     params = eqn.params
     if params.get("batch_group_count", 1) != 1 or size_of(lhs_shape) + 1 >= _FLOAT32_EXACT:
@@ -175,13 +163,13 @@ def conv_triples(eqn, lhs_shape, rhs_shape, out_shape, lhs_value=None, rhs_value
     lhs_ids = jnp.asarray(np.arange(1, size_of(lhs_shape) + 1).reshape(lhs_shape), jnp.float32)
     out_feature = np.indices(out_shape)[out_spec[1]].ravel()
     kernel_dims = [d for d in range(len(rhs_shape)) if d != rhs_spec[0]]
-    rhs_known = None if rhs_value is None else np.asarray(rhs_value) != 0
+    rhs_nonzero = None if rhs_constant is None else np.asarray(rhs_constant) != 0
     outs, lhss, rhss = [], [], []
     for position in np.ndindex(*[rhs_shape[d] for d in kernel_dims]):
         index = [slice(None)] * len(rhs_shape)
         for d, i in zip(kernel_dims, position):
             index[d] = i
-        if rhs_known is not None and not rhs_known[tuple(index)].any():
+        if rhs_nonzero is not None and not rhs_nonzero[tuple(index)].any():
             continue
         kernel = np.zeros(rhs_shape, np.float32)
         kernel[tuple(index)] = 1.0
@@ -200,7 +188,7 @@ def conv_triples(eqn, lhs_shape, rhs_shape, out_shape, lhs_value=None, rhs_value
     out_t = np.concatenate(outs) if outs else np.zeros(0, np.int64)
     lhs_t = np.concatenate(lhss) if lhss else np.zeros(0, np.int64)
     rhs_t = np.concatenate(rhss) if rhss else np.zeros(0, np.int64)
-    return drop_known_zeros(out_t, lhs_t, rhs_t, lhs_value, rhs_value)
+    return out_t, lhs_t, rhs_t
 
 
 def line_groups(shape, axis: int) -> np.ndarray:

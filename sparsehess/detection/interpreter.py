@@ -2,12 +2,16 @@
 
 Forward pass: each value gets a bool CSR pattern (its size, n inputs) and, where it is
 computable from constants alone, its concrete value (used to prove structural zeros and to
-resolve constant indices).  Nested jaxprs of call-like primitives are inlined; control flow
-and custom derivative rules are handled in ``control_flow.py`` and ``custom_rules.py``.
+resolve constant indices).  In local mode values also carry their value at the input point:
+its zeros prove first derivatives zero there, never second ones (see ``EqnContext``).
+Nested jaxprs of call-like primitives are inlined; control flow and custom derivative rules
+are handled in ``control_flow.py`` and ``custom_rules.py``.
 
 Hessian pass (scalar output): walking the recorded equations backwards marks the elements
 that reach the output; every interaction at a reached output element adds the outer
-product of its operands' patterns to the Hessian pattern.
+product of its operands' patterns to the Hessian pattern.  The marks go through every value
+that may have derivatives (``Propagator.differentiable``): in local mode that includes values
+whose first derivative is zero at the point (x·x at 0 has Hessian 2).
 """
 
 import contextlib
@@ -48,14 +52,15 @@ class Value:
         self.shape = tuple(shape)
         self.size = size_of(shape)
         self.dtype = np.dtype(dtype)
-        self.inexact = bool(np.issubdtype(self.dtype, np.inexact))
+        self.inexact = bool(jax.dtypes.issubdtype(self.dtype, np.inexact))  # bfloat16 too
         self.pattern = pattern
         self.known = known
         self.point = point
 
     @property
     def value(self):
-        """The value rules may use: the constant, else the local point value, else None."""
+        """The value at the point of detection: the constant, else the local point value,
+        else None."""
         return self.known if self.known is not None else self.point
 
 
@@ -96,6 +101,15 @@ class Propagator:
 
     def unknown(self, shape, dtype, pattern=None):
         return Value(shape, dtype, self.empty(size_of(shape)) if pattern is None else pattern)
+
+    def differentiable(self, value) -> bool:
+        """Whether ``value`` may have nonzero derivatives of some order.  Not for integers
+        and constants; in global mode not for an empty pattern either (independent of the
+        inputs), but in local mode an empty pattern only says the first derivative is zero
+        at the point."""
+        if not value.inexact or value.known is not None:
+            return False
+        return self.local or patterns.nnz(value.pattern) > 0
 
     # ------------------------------------------------------------ walking
     def run(self, closed_jaxpr, inputs):
@@ -152,18 +166,24 @@ class Propagator:
         if rule is None:
             rule = self.unknown_primitive(name)
         values = [v.value for v in ins]
+        known = values
         key = (id(eqn), tuple(value_key(v) for v in values))
+        if self.local:
+            # A point value prunes less than an equal constant: the key tells them apart.
+            known = [v.known for v in ins]
+            key += (tuple(k is None for k in known),)
         if key in self.cache:
             structure = self.cache[key][0]
         else:
-            ctx = EqnContext(eqn, [v.shape for v in ins], values, [tuple(a.shape) for a in avals])
+            ctx = EqnContext(eqn, [v.shape for v in ins], known, values,
+                             [tuple(a.shape) for a in avals])
             structure = rule(ctx)
             # Loops walk the same equation again: keep the structure, and the objects whose
             # ids are in the key, for the next iteration.
             self.cache[key] = (structure, eqn, values)
         outs = self.apply(structure, ins, [(a.shape, a.dtype) for a in avals])
-        if self.local and all(v.value is not None for v in ins):
-            for out, point in zip(outs, bind(eqn, [v.value for v in ins])):
+        if self.local and all(v is not None for v in values):
+            for out, point in zip(outs, bind(eqn, values)):
                 out.point = np.asarray(point)
         return outs
 
@@ -240,7 +260,7 @@ class Propagator:
             for o, p, local in rec.structure.maps:
                 r = outs_reached[o]
                 operand = rec.inputs[p]
-                if r is None or not operand.inexact or patterns.nnz(operand.pattern) == 0:
+                if r is None or not self.differentiable(operand):
                     continue
                 back = local.backward(r)
                 key = id(operand)

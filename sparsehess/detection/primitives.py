@@ -18,7 +18,7 @@ curvature among all of them) and a ``SparsityWarning`` from the interpreter.
 from dataclasses import dataclass
 
 import numpy as np
-from jax import lax
+from jax import dtypes, lax
 
 from . import index_maps
 from .index_maps import size_of
@@ -27,11 +27,22 @@ from .structure import EqnStructure, Interaction, LocalMap
 
 @dataclass
 class EqnContext:
-    """What a rule may look at: the equation, operand shapes, known constant values."""
+    """What a rule may look at: the equation, operand shapes and operand values.
+
+    ``known``: the operands' values that are constants (the same for every input), else None.
+    ``values``: their values at the point of detection: the constant, else (local mode) the
+    value at the input point, else None; the same list as ``known`` in global mode.
+
+    A zero in ``values`` proves a first derivative zero at the point (∂(ab)/∂b = a), so
+    rules may prune first-order maps by it.  Only a constant has no derivatives at all:
+    second-order terms (∂²(ab)/∂a∂b = 1) and a value's own dependencies are pruned by
+    ``known`` only.
+    """
 
     eqn: object
     in_shapes: list
-    known: list          # np.ndarray for operands with a value known at detection time, else None
+    known: list
+    values: list
     out_shapes: list
 
     @property
@@ -80,8 +91,8 @@ def _elementwise_interaction(ctx, a, b):
 
 
 def _nonzero_mask(ctx, pos):
-    """Output-shaped mask of operand ``pos`` being nonzero where its value is known, else None."""
-    value = ctx.known[pos]
+    """Output-shaped mask of operand ``pos`` being nonzero at the point, else None."""
+    value = ctx.values[pos]
     if value is None:
         return None
     return np.broadcast_to(np.asarray(value) != 0, ctx.out_shapes[0]).ravel()
@@ -115,7 +126,8 @@ def nonlinear(ctx):
 
 
 def mul(ctx):
-    """x * y: a known zero factor removes the dependency on the other factor."""
+    """x * y: a zero factor removes the dependency on the other factor (not its own, nor
+    the curvature between them)."""
     return EqnStructure(
         maps=[(0, 0, _elementwise_map(ctx, 0, _nonzero_mask(ctx, 1))),
               (0, 1, _elementwise_map(ctx, 1, _nonzero_mask(ctx, 0)))],
@@ -139,23 +151,35 @@ def integer_pow(ctx):
     return nonlinear_unary(ctx)
 
 
+def _may_tie(a, b):
+    """Bool mask of elements of ``a`` and ``b`` that may compare equal when computed: equal,
+    NaN, or both below the smallest normal number (XLA on CPU flushes those to zero)."""
+    tie = a == b
+    dtype = np.result_type(a, b)
+    if dtypes.issubdtype(dtype, np.inexact):
+        tiny = np.finfo(dtype).tiny
+        tie |= ((np.abs(a) < tiny) & (np.abs(b) < tiny)) | np.isnan(a) | np.isnan(b)
+    return tie
+
+
 def max_min(ctx):
     """max / min: piecewise linear.  With both values available (local mode) each output
-    element depends only on the operand(s) attaining it."""
-    a, b = ctx.known
+    element depends only on the operand(s) attaining it (both where they may tie)."""
+    a, b = ctx.values
     if a is None or b is None:
         return linear(ctx)
     shape = ctx.out_shapes[0]
     a, b = np.broadcast_to(a, shape).ravel(), np.broadcast_to(b, shape).ravel()
-    pick_a = a >= b if ctx.eqn.primitive.name == "max" else a <= b
-    pick_b = b >= a if ctx.eqn.primitive.name == "max" else b <= a
+    tie = _may_tie(a, b)
+    pick_a = tie | (a > b if ctx.eqn.primitive.name == "max" else a < b)
+    pick_b = tie | (b > a if ctx.eqn.primitive.name == "max" else b < a)
     return EqnStructure(maps=[(0, 0, _elementwise_map(ctx, 0, pick_a)),
                               (0, 1, _elementwise_map(ctx, 1, pick_b))])
 
 
 def select_n(ctx):
     """select_n(which, *cases): piecewise in the cases, no derivative w.r.t. ``which``."""
-    which = ctx.known[0]
+    which = ctx.values[0]
     maps = []
     for k in range(1, len(ctx.in_shapes)):
         keep = None
@@ -178,12 +202,13 @@ def conservative(ctx):
 
 def data_movement(*data_positions):
     """Rule for a gather-like primitive whose operands ``data_positions`` are copied
-    (``None`` = all operands).  Other operands (indices, start positions) must be known
-    constants for an exact map; otherwise every output element may come from any element."""
+    (``None`` = all operands).  Other operands (indices, start positions) must have values
+    (constants, or local-mode points) for an exact map; otherwise every output element may
+    come from any element."""
 
     def rule(ctx):
         positions = range(len(ctx.in_shapes)) if data_positions == (None,) else data_positions
-        maps = index_maps.gather_like(ctx.eqn, ctx.in_shapes, ctx.known, set(positions))
+        maps = index_maps.gather_like(ctx.eqn, ctx.in_shapes, ctx.values, set(positions))
         if maps is None:
             return EqnStructure(maps=[(o, p, LocalMap(ctx.out_size(o), ctx.in_size(p), dense=True))
                                       for o in range(len(ctx.out_shapes)) for p in positions])
@@ -194,7 +219,7 @@ def data_movement(*data_positions):
 
 def _scatter_updates_map(ctx):
     """LocalMap of a scatter's updates (operand 2) into its output, or None if indices unknown."""
-    indices = ctx.known[1]
+    indices = ctx.values[1]
     if indices is None:
         return None
     out_shape, upd_shape = ctx.out_shapes[0], ctx.in_shapes[2]
@@ -267,22 +292,54 @@ def cumulative_nonlinear(ctx):
     return EqnStructure(maps=[(0, 0, _cumulative_map(ctx))], interactions=[Interaction(0)])
 
 
+def _nonzero_at(value, elems):
+    """Bool mask (len(elems),) of ``value`` (flattened) being nonzero at ``elems``; None
+    (nothing to prune) when the value is unknown."""
+    return None if value is None else np.asarray(value).ravel()[elems] != 0
+
+
+def _both(mask, other):
+    """Conjunction of two masks where None means all true."""
+    if mask is None or other is None:
+        return other if mask is None else mask
+    return mask & other
+
+
+def _select(mask, *arrays):
+    """The arrays at ``mask`` (all of them when None or all true)."""
+    if mask is None or mask.all():
+        return arrays
+    return tuple(a[mask] for a in arrays)
+
+
 def _bilinear(ctx, out_t, lhs_t, rhs_t):
-    """Structure of out[o] = Σ lhs[l] * rhs[r] over the triples (o, l, r)."""
+    """Structure of out[o] = Σ lhs[l] * rhs[r] over the triples (o, l, r) (int arrays of
+    equal length).
+
+    ∂out[o]/∂lhs[l] = rhs[r]: the lhs map skips triples whose rhs is zero at the point, and
+    the rhs map those whose lhs is; ∂²out[o]/∂lhs[l]∂rhs[r] = 1, so the curvature skips only
+    triples with a constant zero (whose operand has no derivatives anyway)."""
     out_size = ctx.out_size()
-    lhs_map = index_maps.targets_to_matrix_pairs(out_t, lhs_t, out_size, ctx.in_size(0))
-    rhs_map = index_maps.targets_to_matrix_pairs(out_t, rhs_t, out_size, ctx.in_size(1))
+    constant = _both(_nonzero_at(ctx.known[0], lhs_t), _nonzero_at(ctx.known[1], rhs_t))
+    lhs_keep = rhs_keep = constant
+    if ctx.values[1] is not ctx.known[1]:
+        lhs_keep = _both(constant, _nonzero_at(ctx.values[1], rhs_t))
+    if ctx.values[0] is not ctx.known[0]:
+        rhs_keep = _both(constant, _nonzero_at(ctx.values[0], lhs_t))
+    lhs_out, lhs_in = _select(lhs_keep, out_t, lhs_t)
+    rhs_out, rhs_in = _select(rhs_keep, out_t, rhs_t)
+    lhs_map = index_maps.targets_to_matrix_pairs(lhs_out, lhs_in, out_size, ctx.in_size(0))
+    rhs_map = index_maps.targets_to_matrix_pairs(rhs_out, rhs_in, out_size, ctx.in_size(1))
     return EqnStructure(
         maps=[(0, 0, LocalMap(out_size, ctx.in_size(0), matrix=lhs_map)),
               (0, 1, LocalMap(out_size, ctx.in_size(1), matrix=rhs_map))],
-        interactions=[Interaction(0, 0, 1, out_t, lhs_t, rhs_t)])
+        interactions=[Interaction(0, 0, 1, *_select(constant, out_t, lhs_t, rhs_t))])
 
 
 def dot_general(ctx):
-    """Bilinear contraction: exact element triples, known zeros of a constant operand skipped."""
+    """Bilinear contraction: exact element triples, pruned by zeros (see ``_bilinear``)."""
     out_t, lhs_t, rhs_t, _ = index_maps.dot_general_triples(
-        ctx.in_shapes[0], ctx.in_shapes[1], ctx.params["dimension_numbers"],
-        ctx.known[0], ctx.known[1])
+        ctx.in_shapes[0], ctx.in_shapes[1], ctx.params["dimension_numbers"])
     return _bilinear(ctx, out_t, lhs_t, rhs_t)
 
 
@@ -290,7 +347,7 @@ def conv(ctx):
     """conv_general_dilated: bilinear, exact triples (a 3x3 stencil with zero corners in a
     constant kernel gives the 5-point pattern); conservative for batch groups."""
     triples = index_maps.conv_triples(ctx.eqn, ctx.in_shapes[0], ctx.in_shapes[1],
-                                      ctx.out_shapes[0], ctx.known[0], ctx.known[1])
+                                      ctx.out_shapes[0], ctx.known[1])
     if triples is None:
         return conservative(ctx)
     return _bilinear(ctx, *triples)
