@@ -9,6 +9,8 @@ from dataclasses import dataclass
 import jax
 import numpy as np
 
+from . import dtypes
+
 
 def normalize_argnums(argnums, nargs: int) -> tuple:
     """``argnums`` as a sorted tuple of non-negative ints, checked against ``nargs``."""
@@ -29,7 +31,7 @@ def normalize_argnums(argnums, nargs: int) -> tuple:
 @dataclass(frozen=True)
 class LeafSpec:
     shape: tuple
-    dtype: np.dtype
+    dtype: object              # np.dtype, or a JAX extended dtype (PRNG keys)
 
 
 @dataclass(frozen=True)
@@ -50,23 +52,36 @@ def layout_of(args, argnums) -> ArgumentLayout:
     """Describe ``args`` (the positional arguments of one call) for differentiation."""
     nums = normalize_argnums(argnums, len(args))
     leaves, treedef = jax.tree_util.tree_flatten(tuple(args))
-    flags = []
+    flags, owners = [], []
     for i, arg in enumerate(args):
         count = len(jax.tree_util.tree_leaves(arg))
         flags += [i in nums] * count
+        owners += [i] * count
     specs = []
-    for leaf, diff in zip(leaves, flags):
-        dtype = np.result_type(leaf) if not hasattr(leaf, "dtype") else np.dtype(leaf.dtype)
+    for leaf, diff, owner in zip(leaves, flags, owners):
+        dtype = np.result_type(leaf) if not hasattr(leaf, "dtype") else dtypes.canonical(leaf.dtype)
         shape = tuple(np.shape(leaf))
-        if diff and not np.issubdtype(dtype, np.floating):
-            raise TypeError(
-                f"sparsehess differentiates with respect to floating-point arrays, but a "
-                f"differentiated argument has dtype {dtype} (shape {shape}). Convert it with "
-                f"x.astype(float), or leave it out of argnums.")
+        if diff:
+            check_differentiable(dtype, shape, f"argument {owner}")
         specs.append(LeafSpec(shape, dtype))
     if not any(flags):
         raise ValueError("the differentiated arguments contain no arrays")
     return ArgumentLayout(treedef, tuple(specs), tuple(flags))
+
+
+def check_differentiable(dtype, shape, where="a differentiated argument"):
+    """Raise a TypeError naming the problem unless ``dtype`` is a real floating-point
+    dtype (float16, bfloat16, float32, float64, ...); ``where`` names the argument."""
+    if dtypes.is_key(dtype):
+        raise TypeError(
+            f"{where} of f is in argnums but is a PRNG key array (dtype {dtype}, shape "
+            f"{shape}): keys carry no derivative. Leave it out of argnums; as a "
+            f"non-differentiated argument it is fine.")
+    if not dtypes.is_floating(dtype):
+        raise TypeError(
+            f"sparsehess differentiates with respect to floating-point arrays, but "
+            f"{where} (in argnums) has dtype {dtype} (shape {shape}). Convert it with "
+            f"x.astype(float), or leave it out of argnums.")
 
 
 def abstract_leaves(layout: ArgumentLayout):

@@ -36,6 +36,7 @@ import numpy as np
 import scipy.optimize as _so
 import scipy.sparse as _sp
 
+from . import dtypes
 from .differentiation import plans as _plans
 
 __all__ = [
@@ -149,7 +150,7 @@ def _args_equal(a, b) -> bool:
         if u is v:
             continue
         try:
-            if not np.array_equal(np.asarray(u), np.asarray(v)):
+            if not np.array_equal(dtypes.host_data(u), dtypes.host_data(v)):
                 return False
         except Exception:   # noqa: BLE001 - non-array leaves that do not compare
             return False
@@ -229,7 +230,8 @@ _SHARED = weakref.WeakKeyDictionary()
 
 def _args_signature(args):
     leaves, treedef = jax.tree_util.tree_flatten(args)
-    return treedef, tuple((np.shape(l), np.result_type(l).str) for l in leaves)
+    return treedef, tuple((np.shape(l), str(l.dtype if hasattr(l, "dtype") else np.result_type(l)))
+                          for l in leaves)
 
 
 def _weak(f):
