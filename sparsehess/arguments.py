@@ -18,6 +18,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from . import dtypes
+
 
 def normalize_argnums(argnums, nargs: int) -> tuple:
     """``argnums`` as a tuple of non-negative ints in the given order, checked against
@@ -60,8 +62,11 @@ def is_array_leaf(leaf) -> bool:
 
 
 def _dtype_of(leaf):
-    """The dtype JAX computes a leaf in (canonical for the current x64 setting)."""
+    """The dtype JAX computes a leaf in (canonical for the current x64 setting; PRNG key
+    dtypes as they are)."""
     dtype = leaf.dtype if hasattr(leaf, "dtype") else jnp.result_type(leaf)
+    if dtypes.is_key(dtype):
+        return dtype
     return np.dtype(jax.dtypes.canonicalize_dtype(dtype))
 
 
@@ -78,7 +83,7 @@ class LeafSpec:
     """One leaf of the arguments: an array (shape, dtype, weak type) or a static value."""
 
     shape: tuple
-    dtype: np.dtype | None
+    dtype: object              # np.dtype, a JAX extended dtype (PRNG keys), None if static
     weak_type: bool = False
     static: bool = False
     value: object = None       # the static value itself
@@ -189,14 +194,12 @@ def layout_of(args, argnums) -> ArgumentLayout:
     for i, arg in enumerate(args):
         first.append(len(flags))
         flags += [i in nums] * len(jax.tree_util.tree_leaves(arg))
+    owners = np.searchsorted(first, np.arange(len(flags)), side="right") - 1
     specs = []
-    for leaf, diff in zip(leaves, flags):
+    for leaf, diff, owner in zip(leaves, flags, owners):
         spec = leaf_spec(leaf, differentiated=diff)
-        if diff and not jnp.issubdtype(spec.dtype, jnp.floating):
-            raise TypeError(
-                f"sparsehess differentiates with respect to floating-point arrays, but a "
-                f"differentiated argument has dtype {spec.dtype} (shape {spec.shape}). Convert "
-                f"it with x.astype(float), or leave it out of argnums.")
+        if diff:
+            check_differentiable(spec.dtype, spec.shape, f"argument {owner}")
         specs.append(spec)
     order = tuple(first[i] + k for i in nums for k in range(len(jax.tree_util.tree_leaves(args[i]))))
     if not order:
@@ -205,6 +208,21 @@ def layout_of(args, argnums) -> ArgumentLayout:
         args[nums[0]] if is_single(argnums) else tuple(args[i] for i in nums))
     return ArgumentLayout(treedef, tuple(specs), tuple(flags), order, selected,
                           bool(jax.config.jax_enable_x64))
+
+
+def check_differentiable(dtype, shape, where="a differentiated argument"):
+    """Raise a TypeError naming the problem unless ``dtype`` is a real floating-point
+    dtype (float16, bfloat16, float32, float64, ...); ``where`` names the argument."""
+    if dtypes.is_key(dtype):
+        raise TypeError(
+            f"{where} of f is in argnums but is a PRNG key array (dtype {dtype}, shape "
+            f"{shape}): keys carry no derivative. Leave it out of argnums; as a "
+            f"non-differentiated argument it is fine.")
+    if not dtypes.is_floating(dtype):
+        raise TypeError(
+            f"sparsehess differentiates with respect to floating-point arrays, but "
+            f"{where} (in argnums) has dtype {dtype} (shape {shape}). Convert it with "
+            f"x.astype(float), or leave it out of argnums.")
 
 
 def abstract_leaves(layout: ArgumentLayout):

@@ -14,6 +14,13 @@ Common keywords: ``argnums`` (int or tuple, like JAX), ``has_aux`` (f returns
 ``(output, aux)``; the transform returns ``(derivative, aux)``), ``order`` (vertex order
 of the coloring), ``chunk_size`` (colors swept at once: "auto" bounds memory and, on one
 CPU device, sweeps f that index by arrays one color at a time; an int fixes it).
+
+Results have the dtype ``jax.hessian`` / ``jax.jacfwd`` give (float16 and bfloat16
+included), except ``format="scipy"``: scipy.sparse has no float16 or bfloat16, so those
+values come as float32 (converted exactly); ``method="auto"`` recovers their Hessians
+directly ("star"): substitution ("acyclic") subtracts rounded sums of several entries and
+loses a few ulps more.  PRNG keys (``jax.random.key``) may be
+non-differentiated arguments; they carry no derivative, so they cannot be in ``argnums``.
 """
 
 import collections

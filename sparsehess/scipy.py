@@ -36,7 +36,7 @@ import numpy as np
 import scipy.optimize as _so
 import scipy.sparse as _sp
 
-from . import arguments
+from . import arguments, dtypes
 from .differentiation import plans as _plans
 
 __all__ = [
@@ -150,7 +150,7 @@ def _args_equal(a, b) -> bool:
         if u is v:
             continue
         try:
-            if not np.array_equal(np.asarray(u), np.asarray(v)):
+            if not np.array_equal(dtypes.host_data(u), dtypes.host_data(v)):
                 return False
         except Exception:   # noqa: BLE001 - non-array leaves that do not compare
             return False

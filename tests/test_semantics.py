@@ -198,6 +198,7 @@ def test_plan_rejects_another_x64_setting():
             plan(np.ones(3, np.float32), np.ones(2, np.float32))
 
 
+@pytest.mark.filterwarnings("ignore:Explicitly requested dtype float64")
 def test_cache_key_follows_the_x64_flag():
     h = sparsehess.hessian(lambda x: jnp.sum(jnp.sin(x) ** 3), format="dense")
     x = np.linspace(0.1, 1.0, 4)                       # numpy float64: JAX's dtype follows x64

@@ -96,11 +96,14 @@ def substitution(b_tour, sign_entry, sign, subtree_end, b_diagonal, entry):
 
 
 def _edges_and_diagonal(b_tour, sign_entry, sign, subtree_end, b_diagonal, b):
-    bf = b.reshape(-1)
-    signed = sign_entry.astype(b.dtype) * bf[b_tour]
-    prefix = jnp.concatenate([jnp.zeros(1, b.dtype), inclusive_prefix_sums(signed)])
-    edge = sign.astype(b.dtype) * (prefix[subtree_end] - prefix[:-1])
-    return jnp.concatenate([edge, bf[b_diagonal]])
+    # Prefix sums over the whole tour cancel: float16 / bfloat16 products are summed in
+    # float32 (exact for their values) and the entries rounded back once.
+    work = jnp.promote_types(b.dtype, jnp.float32)
+    bf = b.reshape(-1).astype(work)
+    signed = sign_entry.astype(work) * bf[b_tour]
+    prefix = jnp.concatenate([jnp.zeros(1, work), inclusive_prefix_sums(signed)])
+    edge = sign.astype(work) * (prefix[subtree_end] - prefix[:-1])
+    return jnp.concatenate([edge, bf[b_diagonal]]).astype(b.dtype)
 
 
 def inclusive_prefix_sums(x, block=64):

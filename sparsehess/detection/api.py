@@ -6,7 +6,7 @@ import jax
 import numpy as np
 import scipy.sparse as sp
 
-from .. import arguments
+from .. import arguments, dtypes
 from . import patterns
 from .interpreter import Propagator, Value
 
@@ -64,7 +64,7 @@ def propagate(f, args, argnums, *, hessian: bool, strict: bool = False, constant
         raise ValueError(f"mode={mode!r} is not one of {MODES}")
     layout = arguments.layout_of(args, argnums)
     closed, out_shapes, out_tree = trace(f, layout)
-    leaves = jax.tree_util.tree_leaves(tuple(args))
+    paths, leaves = zip(*jax.tree_util.tree_flatten_with_path(tuple(args))[0])
     n = layout.n
     local = mode == "local"
     prop = Propagator(n, record=hessian, strict=strict, local=local)
@@ -83,8 +83,10 @@ def propagate(f, args, argnums, *, hessian: bool, strict: bool = False, constant
                                 patterns.identity_block(size, offsets[i], n), point=point))
         else:
             use = constants[i] if constants is not None else True
-            value = leaf if use and _is_concrete(leaf) else None
-            inputs.append(prop.constant(value, spec.shape, spec.dtype))
+            if use and _is_concrete(leaf):
+                inputs.append(prop.constant(leaf, spec.shape, spec.dtype))
+            else:
+                inputs.append(prop.argument(spec.shape, spec.dtype, _label(paths[i])))
     outs = prop.run(closed, inputs)
     jac = sp.csr_array(sp.vstack([o.pattern for o in outs], format="csr")) if outs \
         else patterns.empty(0, n)
@@ -96,9 +98,15 @@ def propagate(f, args, argnums, *, hessian: bool, strict: bool = False, constant
     return Detection(jac, prop.hessian(outs), out_shapes, out_tree, layout, closed)
 
 
+def _label(path):
+    """How warnings name the argument leaf at ``path`` (a key path into ``args``)."""
+    label = f"argument {path[0].idx} of f"
+    return label if len(path) == 1 else f"{label} (leaf args{jax.tree_util.keystr(path)})"
+
+
 def check_inexact(out_shapes):
     for o in jax.tree_util.tree_leaves(out_shapes):
-        if not np.issubdtype(o.dtype, np.inexact):
+        if not dtypes.is_inexact(o.dtype):
             raise TypeError(f"f returns an array of dtype {o.dtype}; derivatives need "
                             f"floating-point outputs")
 
@@ -106,7 +114,7 @@ def check_inexact(out_shapes):
 def _check_scalar(out_shapes):
     leaves = jax.tree_util.tree_leaves(out_shapes)
     size = sum(int(np.prod(o.shape)) for o in leaves)
-    if len(leaves) != 1 or size != 1 or not np.issubdtype(leaves[0].dtype, np.inexact):
+    if len(leaves) != 1 or size != 1 or not dtypes.is_inexact(leaves[0].dtype):
         shapes = [(tuple(o.shape), str(o.dtype)) for o in leaves]
         raise ValueError(
             f"a Hessian needs a scalar-valued function with a floating-point output, but f "

@@ -13,10 +13,12 @@
 """
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 import scipy.sparse as sp
 from jax.extend.core import jaxpr_as_fun
 
+from .. import dtypes
 from . import loop_bodies, patterns
 from .interpreter import Value, opaque_structure
 from .structure import EqnStructure, LocalMap
@@ -41,7 +43,9 @@ def cond(prop, eqn, ins):
 def _merge(prop, values):
     """One Value that may be any of ``values`` (same shape): the union of their patterns."""
     first = values[0]
-    same = all(v.known is not None and np.array_equal(v.known, first.known) for v in values)
+    same = all(v.known is not None and np.array_equal(dtypes.host_data(v.known),
+                                                      dtypes.host_data(first.known))
+               for v in values)
     maps = [(p, LocalMap(first.size, first.size)) for p in range(len(values))]
     return prop.linked(values, first.shape, first.dtype, maps, first.known if same else None)
 
@@ -102,7 +106,7 @@ def _step(prop, x, k, length):
     point = None if x.point is None else x.point[k]
     if not prop.differentiable(x):
         step = prop.constant(None if x.known is None else x.known[k], shape, x.dtype)
-        step.point = point
+        step.point, step.origin = point, x.origin
         return step
     return prop.linked([x], shape, x.dtype, [(0, LocalMap(size, x.size, offset=k * size))],
                        point=point)
@@ -112,7 +116,8 @@ def _stack(prop, values, aval):
     """Stack per-step Values along a new leading axis (the scan's ``ys``)."""
     point = None
     if all(v.value is not None for v in values):
-        point = np.stack([np.asarray(v.value) for v in values])
+        stack = jnp.stack if dtypes.is_key(aval.dtype) else np.stack   # numpy holds no keys
+        point = stack([dtypes.host(v.value) for v in values])
     size = values[0].size
     total = size * len(values)
     maps = [(k, LocalMap(total, size, offset=k * size)) for k, v in enumerate(values)

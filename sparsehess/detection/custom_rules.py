@@ -15,6 +15,7 @@ import jax
 import numpy as np
 import scipy.sparse as sp
 
+from .. import dtypes
 from ..errors import SparsityWarning
 from . import patterns
 from .index_maps import size_of
@@ -95,8 +96,8 @@ def custom_call(prop, eqn, ins):
     out_specs = [(a.shape, a.dtype) for a in avals]
     diff = [p for p, v in enumerate(ins) if v.inexact]
     try:
-        key = ("custom", id(eqn), tuple(None if v.known is None else v.known.tobytes()
-                                        for v in ins))
+        key = ("custom", id(eqn), tuple(None if v.known is None else
+                                        dtypes.host_data(v.known).tobytes() for v in ins))
         if key not in prop.cache:
             prop.cache[key] = (_rule_structure(eqn, ins, diff, prop.depth), eqn)
         structure = prop.cache[key][0]

@@ -98,10 +98,10 @@ def targets_to_matrix(targets: np.ndarray, out_size: int) -> sp.csr_array:
 def reduction_targets(in_shape, axes) -> np.ndarray:
     """Output element (row-major over the kept axes) of every input element."""
     kept = [d for d in range(len(in_shape)) if d not in axes]
+    if not kept:                                   # one output (0-d operands included)
+        return np.zeros(size_of(in_shape), np.int64)
     coords = np.indices(in_shape).reshape(len(in_shape), -1)
     kept_shape = tuple(in_shape[d] for d in kept)
-    if not kept:
-        return np.zeros(size_of(in_shape), np.int64)
     return np.ravel_multi_index(tuple(coords[d] for d in kept), kept_shape).astype(np.int64)
 
 

@@ -23,10 +23,11 @@ import numpy as np
 import scipy.sparse as sp
 from jax.extend.core import Literal
 
+from .. import dtypes
 from ..errors import SparsityWarning, UnsupportedPrimitiveError
 from . import patterns
 from .index_maps import bind, size_of
-from .primitives import PRIMITIVE_RULES, EqnContext, conservative
+from .primitives import INDEX_PRIMITIVES, PRIMITIVE_RULES, EqnContext, conservative
 from .structure import EqnStructure, LocalMap, RegionCurvature
 
 # Primitives whose body is a jaxpr that is simply called: inlined into the walk.
@@ -42,20 +43,24 @@ _MAX_KNOWN_SIZE = 50_000_000
 class Value:
     """One array in the walk: shape, whether it is differentiable, pattern, and values.
 
-    ``known``: the value when it is the same for every input (a constant), else None.
+    ``known``: the value when it is the same for every input (a constant), else None
+    (numpy, or a JAX array for PRNG keys).
     ``point``: in local mode, the value at the given input point, else None.
+    ``origin``: for a value unknown only because non-differentiated arguments are, the
+    labels of those arguments (a tuple of str), else None.
     """
 
-    __slots__ = ("shape", "size", "dtype", "inexact", "pattern", "known", "point")
+    __slots__ = ("shape", "size", "dtype", "inexact", "pattern", "known", "point", "origin")
 
-    def __init__(self, shape, dtype, pattern, known=None, point=None):
+    def __init__(self, shape, dtype, pattern, known=None, point=None, origin=None):
         self.shape = tuple(shape)
         self.size = size_of(shape)
-        self.dtype = np.dtype(dtype)
-        self.inexact = bool(jax.dtypes.issubdtype(self.dtype, np.inexact))  # bfloat16 too
+        self.dtype = dtypes.canonical(dtype)
+        self.inexact = dtypes.is_inexact(self.dtype)         # bfloat16 too
         self.pattern = pattern
         self.known = known
         self.point = point
+        self.origin = origin
 
     @property
     def value(self):
@@ -85,6 +90,7 @@ class Propagator:
         self.warned = set()
         self.cache = {}          # per-equation results reused across loop iterations
         self.opaque = False      # a fixed point was taken: patterns not all exact compositions
+        self.labelled = False    # some Value carries an argument origin (see Value.origin)
         self._empty = {}
 
     # ------------------------------------------------------------ values
@@ -96,8 +102,13 @@ class Propagator:
         return pattern
 
     def constant(self, value, shape, dtype):
-        known = None if isinstance(value, jax.core.Tracer) or value is None else np.asarray(value)
+        known = None if isinstance(value, jax.core.Tracer) or value is None else dtypes.host(value)
         return Value(shape, dtype, self.empty(size_of(shape)), known)
+
+    def argument(self, shape, dtype, label):
+        """A non-differentiated argument leaf of unknown value, labelled for warnings."""
+        self.labelled = True
+        return Value(shape, dtype, self.empty(size_of(shape)), origin=(label,))
 
     def unknown(self, shape, dtype, pattern=None):
         return Value(shape, dtype, self.empty(size_of(shape)) if pattern is None else pattern)
@@ -181,10 +192,18 @@ class Propagator:
             # Loops walk the same equation again: keep the structure, and the objects whose
             # ids are in the key, for the next iteration.
             self.cache[key] = (structure, eqn, values)
+        if self.labelled and name in INDEX_PRIMITIVES:
+            self.warn_unknown_indices(name, ins)
         outs = self.apply(structure, ins, [(a.shape, a.dtype) for a in avals])
         if self.local and all(v is not None for v in values):
             for out, point in zip(outs, bind(eqn, values)):
-                out.point = np.asarray(point)
+                out.point = dtypes.host(point)
+        if self.labelled:
+            origin = _origin(ins)
+            if origin is not None:
+                for out in outs:
+                    if out.value is None:
+                        out.origin = origin
         return outs
 
     def apply(self, structure, ins, out_specs, out_patterns=None):
@@ -225,7 +244,30 @@ class Propagator:
             results = bind(eqn, [v.known for v in ins])
         except Exception:  # noqa: BLE001 - a constant we cannot evaluate just stays unknown
             return None
-        return [self.constant(np.asarray(r), a.shape, a.dtype) for a, r in zip(avals, results)]
+        return [self.constant(r, a.shape, a.dtype) for a, r in zip(avals, results)]
+
+    def warn_unknown_indices(self, name, ins):
+        """Warn (once per argument) when indices unknown only because non-differentiated
+        arguments are unknown make index primitive ``name`` fall back to a dense map."""
+        start, stop, copied = INDEX_PRIMITIVES[name]
+        if not any(ins[p].inexact and patterns.nnz(ins[p].pattern) for p in copied):
+            return                        # nothing differentiable is moved: no loss
+        labels = sorted({label for v in ins[start:stop] if v.value is None and v.origin
+                         for label in v.origin} - self.warned)
+        if not labels:
+            return
+        self.warned.update(labels)
+        names = " and ".join(labels)
+        warnings.warn(
+            f"sparsity detection: '{name}' in f indexes with values from {names}, unknown "
+            f"at detection time, so each element it moves may come from (or go to) any "
+            f"position: the pattern is dense along that axis (valid, but costly). Arguments "
+            f"outside argnums are unknown to the derivative transforms (sparsehess.hessian, "
+            f"jacobian, ...), so that one plan serves all their values, and when given as "
+            f"ShapeDtypeStructs or tracers. If the indices are fixed, make them known: close "
+            f"over them (functools.partial(f, idx=idx) or lambda x: f(x, idx)), or pass the "
+            f"concrete array to hessian_sparsity / jacobian_sparsity.",
+            SparsityWarning, stacklevel=2)
 
     def unknown_primitive(self, name):
         if self.strict:
@@ -292,6 +334,19 @@ class Propagator:
         return patterns.gather_rows(a.pattern, ia), patterns.gather_rows(b.pattern, ib)
 
 
+def _origin(ins):
+    """The argument labels an equation's outputs inherit: those of its unknown operands,
+    when every unknown operand has some (None otherwise: also unknown for other reasons)."""
+    origin = None
+    for v in ins:
+        if v.value is None:
+            if v.origin is None:
+                return None
+            origin = v.origin if origin is None or origin == v.origin else \
+                tuple(sorted(set(origin) | set(v.origin)))
+    return origin
+
+
 _SMALL = 4096
 
 
@@ -300,7 +355,8 @@ def value_key(value):
     if value is None:
         return None
     if value.size <= _SMALL:
-        return (value.dtype.str, value.shape, value.tobytes())
+        data = dtypes.host_data(value)
+        return (str(value.dtype), value.shape, data.tobytes())
     return id(value)
 
 

@@ -416,7 +416,7 @@ PRIMITIVE_CLASSES = {
         "random_seed", "random_wrap", "random_unwrap", "random_fold_in", "random_split",
         "threefry2x32", "shift_left", "shift_right_logical", "shift_right_arithmetic",
         "population_count", "clz", "nextafter", "reduce_and", "reduce_or", "reduce_xor",
-        "rng_bit_generator", "bitcast_convert_type", "eq_to",
+        "rng_bit_generator", "bitcast_convert_type", "eq_to", "iota_2x32_shape",
     ),
     "nonlinear_unary": (
         "exp", "exp2", "expm1", "log", "log1p", "sin", "cos", "tan", "tanh", "logistic", "sqrt",
@@ -449,6 +449,11 @@ PRIMITIVE_RULES.update({
     "scatter": scatter,
     "scatter-mul": scatter_mul,
     "scatter_mul": scatter_mul,
+    # subtracting, or the min / max with, updates at constant indices: the same linear or
+    # piecewise-linear dependencies as adding them
+    "scatter-sub": scatter_add,
+    "scatter-min": scatter_add,
+    "scatter-max": scatter_add,
     "broadcast_in_dim": data_movement(0),
     "reshape": data_movement(0),
     "squeeze": data_movement(0),
@@ -472,3 +477,16 @@ PRIMITIVE_RULES.update({
 PRIMITIVE_RULES.update({name: per_matrix for name in (
     "cholesky", "triangular_solve", "lu", "eigh", "qr", "householder_product", "geqrf", "svd",
     "eig", "schur", "tridiagonal_solve", "tridiagonal", "hessenberg")})
+
+# Index primitives whose maps are dense when an index operand is unknown:
+# name -> (first index operand, end of the index operands or None, operands whose maps
+# become dense).  The interpreter warns when unknown arguments cause that.
+_SCATTER_ADDS = ("scatter-add", "scatter_add", "scatter-sub", "scatter-mul", "scatter_mul",
+                 "scatter-min", "scatter-max")
+INDEX_PRIMITIVES = {
+    "gather": (1, 2, (0,)),
+    "dynamic_slice": (1, None, (0,)),
+    "dynamic_update_slice": (2, None, (0, 1)),
+    "scatter": (1, 2, (0, 2)),
+    **{name: (1, 2, (2,)) for name in _SCATTER_ADDS},
+}

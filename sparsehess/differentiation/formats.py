@@ -67,7 +67,9 @@ class Assembler:
     coordinates: tuple of (nnz,) numpy int arrays, one per dimension, in lexicographic
     order.  The index arrays each format needs are built once, on the device.
     ``nesting`` turns the "dense" (``shape``) result into JAX's structure (a Nesting).
-    "scipy" gives a csr_array for 2-D and a coo_array otherwise.
+    "scipy" gives a csr_array for 2-D and a coo_array otherwise; scipy.sparse has no
+    float16 or bfloat16 (nor float8) matrices, so such values come as float32 (converted
+    exactly).
     """
 
     def __init__(self, coordinates, shape, format, nesting=None):
@@ -99,6 +101,8 @@ class Assembler:
                             'used inside jax.jit or other transformations; use format="bcoo" '
                             'or "dense".')
         values = np.asarray(values)
+        if values.dtype.itemsize < 4 and jnp.issubdtype(values.dtype, jnp.floating):
+            values = values.astype(np.float32)     # scipy.sparse holds float32 and wider
         if len(self.shape) == 2:
             return sp.csr_array((values, self.coordinates), shape=self.shape)
         return sp.coo_array((values, self.coordinates), shape=self.shape)

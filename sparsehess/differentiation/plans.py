@@ -383,6 +383,13 @@ def _assembler(coordinates, shape, format, nesting):
     return formats.Assembler(coordinates, shape, format, nesting if format == "dense" else None)
 
 
+def _direct_if_low_precision(method, dtype):
+    """``method``, with "auto" as "star" below 32-bit floats: substitution (acyclic
+    recovery) subtracts products that sum several Hessian entries, each rounded to
+    float16 / bfloat16, so its entries lose digits that direct recovery keeps."""
+    return "star" if method == "auto" and np.dtype(dtype).itemsize < 4 else method
+
+
 def prepare_hessian(f, args, argnums=0, *, method="auto", order="largest_first",
                     format="bcoo", has_aux=False, chunk_size="auto", constants=None):
     """Detect, color and compile the sparse Hessian of ``f`` at the signature of ``args``.
@@ -396,8 +403,9 @@ def prepare_hessian(f, args, argnums=0, *, method="auto", order="largest_first",
                                         format=format, has_aux=has_aux, chunk_size=chunk_size)
     _check_real_scalar(detection, "a Hessian")
     layout, n = detection.layout, detection.layout.n
-    coloring = choose_hessian_coloring(detection.hessian, method, order,
-                                       elements_per_evaluation(detection.jaxpr))
+    coloring = choose_hessian_coloring(detection.hessian,
+                                       _direct_if_low_precision(method, _x_dtype(layout)),
+                                       order, elements_per_evaluation(detection.jaxpr))
     chunk = _options(chunk_size, detection, coloring.ncolors, _x_dtype(layout))
     ncolors = coloring.ncolors
     vec, aux = _vector_function(f, layout, has_aux)
