@@ -179,6 +179,24 @@ def sequential_sweeps_pay(jaxpr) -> bool:
                for eqn in _all_equations(jaxpr.jaxpr))
 
 
+def reverse_mode_runs(jaxpr) -> bool:
+    """Whether JAX can reverse-differentiate f: not through a ``while`` loop (``while_loop``,
+    ``fori_loop`` with traced bounds), nested jaxprs included."""
+    return not any(eqn.primitive.name == "while" for eqn in _all_equations(jaxpr.jaxpr))
+
+
+def _hessian_sweeps(detection, chunk, nseeds, dtype):
+    """(hvp sweep, value-grad-hvp sweep, chunk, products) for a scalar f: forward-over-
+    reverse, or where reverse mode cannot run, forward-over-forward (n second directional
+    derivatives per color, the basis vectors in batches that bound memory)."""
+    if reverse_mode_runs(detection.jaxpr):
+        return sweeps.hvp_sweep, sweeps.value_grad_hvp_sweep, chunk, "forward-over-reverse"
+    batch = auto_chunk_size(detection.jaxpr, detection.layout.n, np.dtype(dtype).itemsize)
+    hvp = lambda fun, x, seeds, _: sweeps.forward_hvp_sweep(fun, x, seeds, batch)
+    vgh = lambda fun, x, seeds, _: sweeps.forward_value_grad_hvp_sweep(fun, x, seeds, batch)
+    return hvp, vgh, 1, "forward-over-forward"
+
+
 def _all_equations(jaxpr):
     for eqn in jaxpr.eqns:
         yield eqn
@@ -212,17 +230,22 @@ def choose_hessian_coloring(pattern, method, order, per_evaluation=1):
     return acyclic if cost("acyclic", acyclic.ncolors, acyclic.pattern.nnz) < star_cost else star
 
 
-def choose_jacobian_coloring(pattern, method, order, complex_output=False):
+def choose_jacobian_coloring(pattern, method, order, complex_output=False, reverse=True):
     """Column (JVPs), row (VJPs) or bicoloring (both); "auto" takes the cheapest, counting
     a VJP as VJP_COST JVPs.  Complex outputs of real inputs need JVPs (a VJP would read only
-    the real part of the products): column coloring."""
+    the real part of the products), and so does f where reverse mode cannot run (``reverse``
+    False: a while loop): column coloring."""
     if method not in JACOBIAN_METHODS:
         raise ValueError(f"jacobian method={method!r} is not one of {JACOBIAN_METHODS}")
     if complex_output and method in ("row", "bicoloring"):
         raise ValueError(f"jacobian method={method!r} uses reverse-mode products, which do not "
                          f"give the Jacobian of a complex-valued f of real inputs; use "
                          f"method='column' (what 'auto' picks for complex outputs)")
-    if complex_output or method != "auto":
+    if not reverse and method in ("row", "bicoloring"):
+        raise ValueError(f"jacobian method={method!r} uses reverse-mode products, which JAX "
+                         f"cannot run through f's while loop; use method='column' (what "
+                         f"'auto' picks there)")
+    if complex_output or not reverse or method != "auto":
         return color_pattern(pattern, "column" if method == "auto" else method, order=order)
     candidates = [color_pattern(pattern, m, order=order) for m in ("column", "row", "bicoloring")]
     return min(candidates, key=_jacobian_cost)
@@ -260,13 +283,19 @@ class SparsePlan:
       coloring    the Coloring that compressed it
       ncolors     number of sweeps (products) one evaluation runs
       chunk_size  products run at once (None: all, vmapped; 1: one after the other)
+      products    how one product is computed: "forward-over-reverse" (HVPs), or
+                  "forward-over-forward" where f has a while loop (reverse mode cannot run
+                  there; each color then costs n second directional derivatives), or
+                  "jvp" / "vjp" / "jvp+vjp" for Jacobians
       shape       shape of the flat result
     Calling the plan with f's arguments evaluates the derivative there.
     """
 
     def __init__(self, kind, *, pattern, coloring, nsweeps, detection, evaluate, seeds,
-                 recovery, chunk_size, coordinates, shape, assemble, format, has_aux):
+                 recovery, chunk_size, coordinates, shape, assemble, format, has_aux,
+                 products="forward-over-reverse"):
         self.kind = kind
+        self.products = products
         self.pattern = pattern
         self.coloring = coloring
         self.ncolors = int(nsweeps)
@@ -407,12 +436,14 @@ def prepare_hessian(f, args, argnums=0, *, method="auto", order="largest_first",
                                        _direct_if_low_precision(method, _x_dtype(layout)),
                                        order, elements_per_evaluation(detection.jaxpr))
     chunk = _options(chunk_size, detection, coloring.ncolors, _x_dtype(layout))
+    hvp_sweep, vgh_sweep, chunk, kind = _hessian_sweeps(detection, chunk, coloring.ncolors,
+                                                        _x_dtype(layout))
     ncolors = coloring.ncolors
     vec, aux = _vector_function(f, layout, has_aux)
 
     def products(x_flat, leaves, seeds):
         scalar = lambda x: vec(x, leaves)[0]
-        return sweeps.hvp_sweep(scalar, x_flat, seeds, chunk)[:ncolors],
+        return hvp_sweep(scalar, x_flat, seeds, chunk)[:ncolors],
 
     prefix = _output_prefix(detection)
     rows, cols = _csr_coordinates(coloring.pattern)
@@ -425,12 +456,12 @@ def prepare_hessian(f, args, argnums=0, *, method="auto", order="largest_first",
         recovery=coloring.decompress_jax(transposed=True), chunk_size=chunk,
         coordinates=coordinates, shape=shape,
         assemble=_assembler(coordinates, shape, format, output_nesting(detection, 2)),
-        format=format, has_aux=has_aux)
-    plan.value_grad_and_hessian = _value_grad_and_hessian(plan, vec, detection)
+        format=format, has_aux=has_aux, products=kind)
+    plan.value_grad_and_hessian = _value_grad_and_hessian(plan, vec, detection, vgh_sweep)
     return plan
 
 
-def _value_grad_and_hessian(plan, vec, detection):
+def _value_grad_and_hessian(plan, vec, detection, vgh_sweep):
     """(value shaped like f's output, gradient shaped like the differentiated arguments,
     Hessian) sharing one linearization."""
     grad_nesting = input_nesting(plan.layout)
@@ -439,8 +470,7 @@ def _value_grad_and_hessian(plan, vec, detection):
     def evaluate(leaves, seeds):
         scalar = lambda x: vec(x, leaves)[0]
         x_flat = _flat_point(plan.layout, leaves)
-        value, grad, compressed = sweeps.value_grad_hvp_sweep(scalar, x_flat, seeds,
-                                                              plan.chunk_size)
+        value, grad, compressed = vgh_sweep(scalar, x_flat, seeds, plan.chunk_size)
         value = jax.tree_util.tree_unflatten(detection.out_tree, [value.reshape(out.shape)])
         return value, grad_nesting(grad), compressed[:plan.ncolors]
     evaluate = plan.compile(evaluate)
@@ -467,12 +497,14 @@ def prepare_hessian_diagonal(f, args, argnums=0, *, order="largest_first", has_a
     layout, n = detection.layout, detection.layout.n
     coloring = color_pattern(detection.hessian, "distance1", order=order)
     chunk = _options(chunk_size, detection, coloring.ncolors, _x_dtype(layout))
+    hvp_sweep, _, chunk, kind = _hessian_sweeps(detection, chunk, coloring.ncolors,
+                                                _x_dtype(layout))
     vec, aux = _vector_function(f, layout, has_aux)
     ncolors = coloring.ncolors
 
     def products(x_flat, leaves, seeds):
         scalar = lambda x: vec(x, leaves)[0]
-        return sweeps.hvp_sweep(scalar, x_flat, seeds, chunk)[:ncolors],
+        return hvp_sweep(scalar, x_flat, seeds, chunk)[:ncolors],
 
     diagonal = np.arange(n, dtype=np.int64)
     return SparsePlan(
@@ -482,7 +514,7 @@ def prepare_hessian_diagonal(f, args, argnums=0, *, order="largest_first", has_a
         seeds=_place_seeds(coloring.seed_matrix(_x_dtype(layout)).T),
         recovery=coloring.decompress_jax(transposed=True), chunk_size=chunk,
         coordinates=(diagonal, diagonal), shape=(n,), assemble=output_nesting(detection, 1),
-        format="dense", has_aux=has_aux)
+        format="dense", has_aux=has_aux, products=kind)
 
 
 def _output_hessian_entries(jac, hess, diagonal):
@@ -557,7 +589,7 @@ def _prepare_output_hessians(f, detection, *, diagonal, order, format, has_aux, 
         evaluate=_evaluation(layout, products, aux), seeds=_place_seeds(seed_pairs),
         recovery=jax_recovery.gather(pair_of_entry.astype(np.int64) * m + k),
         chunk_size=chunk, coordinates=coordinates, shape=shape, assemble=assemble,
-        format=format, has_aux=has_aux)
+        format=format, has_aux=has_aux, products="forward-over-forward")
 
 
 def prepare_jacobian(f, args, argnums=0, *, method="auto", order="largest_first",
@@ -568,7 +600,8 @@ def prepare_jacobian(f, args, argnums=0, *, method="auto", order="largest_first"
     layout = detection.layout
     m, n = detection.jacobian.shape
     coloring = choose_jacobian_coloring(detection.jacobian, method, order,
-                                        _complex_output(detection))
+                                        _complex_output(detection),
+                                        reverse_mode_runs(detection.jaxpr))
     dtype = _x_dtype(layout)
     vec, aux = _vector_function(f, layout, has_aux)
     if coloring.method == "bicoloring":
@@ -601,7 +634,8 @@ def prepare_jacobian(f, args, argnums=0, *, method="auto", order="largest_first"
         detection=detection, evaluate=_evaluation(layout, products, aux), seeds=seeds,
         recovery=recovery, chunk_size=chunk, coordinates=coordinates, shape=(m, n),
         assemble=_assembler(coordinates, (m, n), format, output_nesting(detection, 1)),
-        format=format, has_aux=has_aux)
+        format=format, has_aux=has_aux,
+        products={"column": "jvp", "row": "vjp", "bicoloring": "jvp+vjp"}[coloring.method])
 
 
 def prepare_jacobian_diagonal(f, args, argnums=0, *, order="largest_first", has_aux=False,
@@ -631,6 +665,6 @@ def prepare_jacobian_diagonal(f, args, argnums=0, *, order="largest_first", has_
         seeds=_place_seeds(coloring.seed_matrix(dtype).T),
         recovery=coloring.decompress_jax(transposed=True), chunk_size=chunk,
         coordinates=(diagonal, diagonal), shape=(n,), assemble=input_nesting(layout),
-        format="dense", has_aux=has_aux)
+        format="dense", has_aux=has_aux, products="jvp")
 
 

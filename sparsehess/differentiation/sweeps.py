@@ -1,5 +1,6 @@
 """Batched derivative sweeps: one JVP, VJP, Hessian-vector or second directional
-derivative per seed, vmapped over the seeds and optionally run in chunks.
+derivative per seed, vmapped over the seeds and optionally run in chunks; Hessian-vector
+products from forward mode alone where reverse mode cannot run.
 
 Every sweep maps seeds of shape (c, k) to compressed products of shape (c, out).
 """
@@ -30,6 +31,30 @@ def value_grad_hvp_sweep(scalar_fun, x, seeds, chunk_size=None):
     (value, grad), tangent = jax.linearize(jax.value_and_grad(scalar_fun), x)
     products = over_seeds(lambda v: tangent(v)[1], seeds, chunk_size)
     return value, grad, products
+
+
+def forward_hvp_sweep(scalar_fun, x, seeds, basis_batch=None):
+    """H(x) @ seeds[k] from forward-mode products only, for f that reverse mode cannot
+    differentiate (``while_loop``, ``fori_loop`` with traced bounds): (H u)_i = d²f[e_i, u],
+    n second directional derivatives per seed, ``basis_batch`` of them vmapped at once.
+    (c, n) -> (c, n), the values of jax.jacfwd(jax.jacfwd(f)) @ u."""
+    n = x.shape[0]
+
+    def product(u):
+        first = lambda y: jax.jvp(scalar_fun, (y,), (u,))[1]
+        second = lambda i: jax.jvp(first, (x,), (jax.nn.one_hot(i, n, dtype=x.dtype),))[1]
+        return jax.lax.map(second, jnp.arange(n), batch_size=basis_batch)
+    return jax.lax.map(product, seeds)
+
+
+def forward_value_grad_hvp_sweep(scalar_fun, x, seeds, basis_batch=None):
+    """(f(x), ∇f(x), H(x) @ seeds[k]) from forward-mode products only (the gradient from n
+    JVPs); see forward_hvp_sweep."""
+    n = x.shape[0]
+    basis = lambda i: jax.nn.one_hot(i, n, dtype=x.dtype)
+    grad = jax.lax.map(lambda i: jax.jvp(scalar_fun, (x,), (basis(i),))[1], jnp.arange(n),
+                       batch_size=basis_batch)
+    return scalar_fun(x), grad, forward_hvp_sweep(scalar_fun, x, seeds, basis_batch)
 
 
 def jvp_sweep(fun, x, seeds, chunk_size=None):
