@@ -83,7 +83,8 @@ def hessian(f, argnums=0, *, method="auto", order="largest_first", format="bcoo"
     jax.experimental.sparse.BCOO, "scipy" = scipy csr_array, "dense" = jax array shaped
     ``x.shape + x.shape`` for a single array argument).  Costs one Hessian-vector product
     per color: ``method`` "star" (direct recovery), "acyclic" (substitution, fewer
-    colors), "column" (no symmetry) or "auto" (the fewest colors).
+    colors), "column" (no symmetry) or "auto" (the cheapest by an estimate of sweeps plus
+    recovery; below float64, acyclic only where substitution stays about as accurate).
 
     Vector f (m outputs): every output's Hessian, a sparse (m, n, n) array, from
     forward-over-forward sweeps over pairs of colors of the Jacobian's column coloring

@@ -59,6 +59,6 @@ def batched_mlp(n: int, features: int = 4, hidden: int = 16, seed: int = 0):
     samples = n // features
 
     def f(x):
-        h = jnp.tanh(x[: samples * features].reshape(samples, features) @ w1)
-        return jnp.sum(jnp.tanh(h @ w2))
+        h = jnp.tanh(x[: samples * features].reshape(samples, features) @ w1.astype(x.dtype))
+        return jnp.sum(jnp.tanh(h @ w2.astype(x.dtype)))
     return f, rng.standard_normal(samples * features)

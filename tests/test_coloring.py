@@ -236,6 +236,28 @@ def test_acyclic_jax_long_path():
     np.testing.assert_allclose(c.decompress(b).toarray(), a.toarray(), rtol=1e-10, atol=1e-10)
 
 
+def test_acyclic_jax_float32_error_is_that_of_b():
+    """Float32 substitution on a 2-D grid (deep 2-colored trees, off-diagonals all negative,
+    so that a running sum over the whole tour would drift): within 2x the error that the
+    rounding of B alone causes (exact substitution of the rounded B)."""
+    import jax.numpy as jnp
+
+    rng = np.random.default_rng(0)
+    side = 60
+    i = np.arange(side * side).reshape(side, side)
+    r = np.concatenate([i[1:, :].ravel(), i[:, 1:].ravel()])
+    c = np.concatenate([i[:-1, :].ravel(), i[:, :-1].ravel()])
+    off = sp.coo_array((-1 - rng.random(r.size), (r, c)), shape=(side * side,) * 2)
+    a = sp.csr_array(off + off.T + sp.diags_array(4 + rng.random(side * side)))
+    col = color(a, "acyclic")
+    b = col.compress(a)
+    exact = col.values(b)
+    b32 = b.astype(np.float32)
+    of_b = np.abs(col.values(b32.astype(np.float64)) - exact).max()
+    got = np.asarray(col.decompress_jax(jnp.asarray(b32.T), transposed=True), np.float64)
+    assert np.abs(got - exact).max() <= 2 * of_b
+
+
 @pytest.mark.parametrize("method", ["column", "row", "star", "distance1"])
 def test_direct_jax_decompression(method):
     import jax.numpy as jnp

@@ -168,10 +168,13 @@ def chunk_levels(order: np.ndarray, level_ptr: np.ndarray, step_overhead: int = 
 
 @njit(cache=True)
 def euler_tour(parent):
-    """Preorder entry/exit positions and depths of a forest given by ``parent`` (-1 = root).
+    """Preorder entry/exit positions and depths of a forest given by ``parent`` (-1 = root),
+    each node's largest child subtree visited last.
 
     Returns ``(preorder, tin, tout, depth)``: node ``a``'s subtree occupies positions
-    ``tin[a] .. tout[a]-1`` of ``preorder``.
+    ``tin[a] .. tout[a]-1`` of ``preorder``.  With the largest child last, a root-to-node
+    path passes at most log2(tree size) nodes whose later children are still to come: what
+    bounds the alternating prefix sums of :func:`~.jax_recovery.substitution`.
     """
     nn = parent.size
     nchild = np.zeros(nn + 1, dtype=np.int64)
@@ -187,9 +190,31 @@ def euler_tour(parent):
         if p >= 0:
             children[fill[p]] = a
             fill[p] += 1
+    preorder, _, _ = _preorder(parent, nchild, children)
+    # subtree sizes, children before parents (reverse preorder)
+    size = np.ones(nn, dtype=np.int64)
+    for t in range(nn - 1, -1, -1):
+        a = preorder[t]
+        if parent[a] >= 0:
+            size[parent[a]] += size[a]
+    for a in range(nn):                # the largest child first: pushed first, visited last
+        heavy = nchild[a]
+        for s in range(nchild[a] + 1, nchild[a + 1]):
+            if size[children[s]] > size[children[heavy]]:
+                heavy = s
+        if nchild[a + 1] > nchild[a]:
+            children[nchild[a]], children[heavy] = children[heavy], children[nchild[a]]
+    preorder, tin, depth = _preorder(parent, nchild, children)
+    return preorder, tin, tin + size, depth
+
+
+@njit(cache=True)
+def _preorder(parent, nchild, children):
+    """``(preorder, tin, depth)`` of a depth-first walk from each root, the children of
+    ``a`` (``children[nchild[a]:nchild[a + 1]]``) pushed in order, so visited last-first."""
+    nn = parent.size
     preorder = np.empty(nn, dtype=np.int64)
     tin = np.empty(nn, dtype=np.int64)
-    tout = np.empty(nn, dtype=np.int64)
     depth = np.zeros(nn, dtype=np.int64)
     stack = np.empty(nn, dtype=np.int64)
     pos = 0
@@ -209,12 +234,4 @@ def euler_tour(parent):
                 depth[c] = depth[a] + 1
                 top += 1
                 stack[top] = c
-    # subtree sizes, children before parents (reverse preorder)
-    size = np.ones(nn, dtype=np.int64)
-    for t in range(nn - 1, -1, -1):
-        a = preorder[t]
-        if parent[a] >= 0:
-            size[parent[a]] += size[a]
-    for a in range(nn):
-        tout[a] = tin[a] + size[a]
-    return preorder, tin, tout, depth
+    return preorder, tin, depth

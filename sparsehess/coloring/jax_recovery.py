@@ -78,31 +78,37 @@ def _bicoloring_values(flat_c, flat_r, from_column, bc, br):
     return jnp.where(from_column, vc, vr)
 
 
-def substitution(b_tour, sign_entry, sign, subtree_end, b_diagonal, entry):
+def substitution(b_tour, sign, subtree_end, b_diagonal, entry):
     """Acyclic recovery as prefix sums: the parent-edge value of tree node ``a`` is the
     alternating sum of the B entries over its subtree, one difference of a prefix sum taken
     in Euler-tour (preorder) order: O(nnz) work and no sequential steps, however deep the
     2-colored trees are.
 
+    Accuracy: each root reads the B entry that sums its tree edges, so the alternating sum
+    over every whole tree is zero and the running sum never grows with the number of trees
+    before it; with each node's largest child last in the tour, it stays within a few
+    entries' magnitude inside a tree too.  What remains is the rounding of B itself, summed
+    over the subtree.
+
     Tables (tour length T, D diagonal entries, nnz entries): ``b_tour`` (T,) position in
-    raveled B of each tour node's entry; ``sign_entry``/``sign`` (T,) ±1 by depth parity
-    (``sign_entry`` 0 at roots, which carry no entry); ``subtree_end`` (T,) end of each
-    node's subtree in the tour; ``b_diagonal`` (D,) positions of the diagonal in raveled B;
-    ``entry`` (nnz,) index of each nonzero in [edge values (T,), diagonal (D,)].
+    raveled B of each tour node's entry; ``sign`` (T,) ±1 by depth parity; ``subtree_end``
+    (T,) end of each node's subtree in the tour; ``b_diagonal`` (D,) positions of the
+    diagonal in raveled B; ``entry`` (nnz,) index of each nonzero in [edge values (T,),
+    diagonal (D,)].
     """
-    return Recovery(stage(_edges_and_diagonal, b_tour, sign_entry, sign, subtree_end,
-                          b_diagonal),
+    return Recovery(stage(_edges_and_diagonal, b_tour, sign, subtree_end, b_diagonal),
                     stage(take_flat, entry))
 
 
-def _edges_and_diagonal(b_tour, sign_entry, sign, subtree_end, b_diagonal, b):
-    # Prefix sums over the whole tour cancel: float16 / bfloat16 products are summed in
-    # float32 (exact for their values) and the entries rounded back once.
+def _edges_and_diagonal(b_tour, sign, subtree_end, b_diagonal, b):
+    # float16 / bfloat16 products are summed in float32 (exact for their values) and the
+    # entries rounded back once.
     work = jnp.promote_types(b.dtype, jnp.float32)
     bf = b.reshape(-1).astype(work)
-    signed = sign_entry.astype(work) * bf[b_tour]
+    sign = sign.astype(work)
+    signed = sign * bf[b_tour]
     prefix = jnp.concatenate([jnp.zeros(1, work), inclusive_prefix_sums(signed)])
-    edge = sign.astype(work) * (prefix[subtree_end] - prefix[:-1])
+    edge = sign * (prefix[subtree_end] - prefix[:-1])
     return jnp.concatenate([edge, bf[b_diagonal]]).astype(b.dtype)
 
 

@@ -174,6 +174,22 @@ class Coloring:
         return decompression.tree_schedule(ptr, idx, rev, self.colors, max(self.ncolors, 1))
 
     @cached_property
+    def _tour(self):
+        """``(preorder, tin, tout, depth)`` of the substitution forest (see euler_tour)."""
+        return decompression.euler_tour(self._schedule[4])
+
+    @cached_property
+    def _max_terms(self) -> int:
+        """Most entries of B one recovered nonzero is computed from (1 when read directly;
+        for acyclic, the largest subtree of the substitution): the factor by which the
+        rounding errors of B can add up in a recovered nonzero."""
+        if self.method != "acyclic":
+            return 1
+        parent = self._schedule[4]
+        _, tin, tout, _ = self._tour
+        return int(np.max(tout - tin, where=parent >= 0, initial=1))
+
+    @cached_property
     def _offdiag(self):
         p = self.pattern
         rows = np.repeat(np.arange(p.shape[0], dtype=np.int64), np.diff(p.indptr))
@@ -252,10 +268,13 @@ class Coloring:
             return jax_recovery.gather(self._flat_b(b_rows, b_cols, transposed), b_shape)
         rows, _, off = self._offdiag
         _, _, brow, bcol, parent, child_of = self._schedule
-        preorder, tin, tout, depth = decompression.euler_tour(parent)
-        has_entry = bcol[preorder] >= 0                  # roots carry no B entry
-        b_tour = np.where(has_entry, self._flat_b(brow[preorder], np.maximum(bcol[preorder], 0),
-                                                  transposed), 0)
+        preorder, tin, tout, depth = self._tour
+        # a root reads the B entry of its tree edges (its children's color), which makes
+        # the alternating sum over every tree zero and keeps the prefix sums small
+        col = bcol.copy()
+        child = np.flatnonzero(parent >= 0)
+        col[parent[child]] = self.colors[brow[child]]
+        b_tour = self._flat_b(brow[preorder], col[preorder], transposed)
         sign = np.where(depth[preorder] % 2 == 0, 1, -1).astype(np.int8)   # tour order
         diag_rows = rows[~off]
         # each entry reads its edge's value (tour position of the child) or its diagonal
@@ -263,5 +282,5 @@ class Coloring:
         entry[off] = tin[child_of]
         entry[~off] = preorder.size + np.arange(diag_rows.size)
         return jax_recovery.substitution(
-            b_tour, sign * has_entry, sign, tout[preorder],
+            b_tour, sign, tout[preorder],
             self._flat_b(diag_rows, self.colors[diag_rows], transposed), entry)

@@ -36,6 +36,11 @@ EMBEDDED_SEEDS_MAX = 2 ** 20
 # for direct methods, prefix sums and several gathers for acyclic substitution).
 HVP_NS_PER_ELEMENT = 1.0
 RECOVERY_NS_PER_NONZERO = {"star": 2.0, "column": 2.0, "acyclic": 12.0}
+# Substitution sums the rounding errors of the products over a subtree of a 2-colored tree.
+# In float32 and narrower, "auto" substitutes only when no recovered nonzero sums more than
+# this many products' entries: its error then stays within about this factor of direct
+# recovery's.
+LOW_PRECISION_MAX_TERMS = 10
 
 
 # ------------------------------------------------------------------ flattening
@@ -206,13 +211,14 @@ def _all_equations(jaxpr):
 
 # ------------------------------------------------------------------ colorings
 
-def choose_hessian_coloring(pattern, method, order, per_evaluation=1):
+def choose_hessian_coloring(pattern, method, order, per_evaluation=1, dtype=np.float64):
     """Coloring of a Hessian pattern for ``method``.
 
     "auto" compares star (direct recovery) and acyclic (fewer colors, recovery by
     substitution) by estimated cost: ncolors HVPs of ``per_evaluation`` elements each plus
     the recovery of every nonzero.  Expensive functions get the fewest HVPs; cheap ones
-    the cheapest recovery.
+    the cheapest recovery.  For a ``dtype`` narrower than float64, acyclic only where it is
+    as accurate as star up to LOW_PRECISION_MAX_TERMS.
     """
     if method not in HESSIAN_METHODS:
         raise ValueError(f"hessian method={method!r} is not one of {HESSIAN_METHODS}")
@@ -227,7 +233,11 @@ def choose_hessian_coloring(pattern, method, order, per_evaluation=1):
     if cost("acyclic", 1, star.pattern.nnz) >= star_cost:
         return star                  # even one acyclic color could not pay for substitution
     acyclic = color_pattern(pattern, "acyclic", order=order)
-    return acyclic if cost("acyclic", acyclic.ncolors, acyclic.pattern.nnz) < star_cost else star
+    if cost("acyclic", acyclic.ncolors, acyclic.pattern.nnz) >= star_cost:
+        return star
+    if jnp.finfo(dtype).bits < 64 and acyclic._max_terms > LOW_PRECISION_MAX_TERMS:
+        return star                  # fewer HVPs, but not at the price of accuracy
+    return acyclic
 
 
 def choose_jacobian_coloring(pattern, method, order, complex_output=False, reverse=True):
@@ -434,7 +444,8 @@ def prepare_hessian(f, args, argnums=0, *, method="auto", order="largest_first",
     layout, n = detection.layout, detection.layout.n
     coloring = choose_hessian_coloring(detection.hessian,
                                        _direct_if_low_precision(method, _x_dtype(layout)),
-                                       order, elements_per_evaluation(detection.jaxpr))
+                                       order, elements_per_evaluation(detection.jaxpr),
+                                       _x_dtype(layout))
     chunk = _options(chunk_size, detection, coloring.ncolors, _x_dtype(layout))
     hvp_sweep, vgh_sweep, chunk, kind = _hessian_sweeps(detection, chunk, coloring.ncolors,
                                                         _x_dtype(layout))
