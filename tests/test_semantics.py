@@ -327,3 +327,43 @@ def test_scipy_minimize_with_jax_array_args_warns_nothing():
         warnings.simplefilter("error")
         result = sparse_scipy.minimize(f, np.zeros(3), args=(target,), method="trust-constr")
     assert np.linalg.norm(jax.grad(f)(jnp.asarray(result.x), target)) < 1e-6
+
+
+# ------------------------------------------------------------------ while loops
+
+def relaxed(x):
+    """A while loop with a value-dependent exit: JAX cannot reverse-differentiate it."""
+    def body(carry):
+        i, y = carry
+        return i + 1, 0.9 * y + 0.1 * jnp.sin(jnp.roll(y, 1))
+    _, y = jax.lax.while_loop(lambda c: (c[0] < 4) & (jnp.sum(c[1] ** 2) > 1e-3), body, (0, x))
+    return jnp.sum(y[1:] * y[:-1] ** 2) + jnp.sum(y ** 3)
+
+
+def test_while_loop_hessians_fall_back_to_forward_products():
+    x = jnp.asarray(RNG.uniform(0.5, 1.5, 7))
+    expected = jax.jacfwd(jax.jacfwd(relaxed))(x)
+    with pytest.raises(ValueError, match="Reverse-mode"):
+        jax.hessian(relaxed)(x)
+    for method in ("star", "acyclic", "auto"):
+        plan = sparsehess.prepare_hessian(relaxed, x, method=method, format="dense")
+        assert plan.products == "forward-over-forward"
+        np.testing.assert_allclose(plan(x), expected, atol=1e-12)
+    np.testing.assert_allclose(sparsehess.hessian_diagonal(relaxed)(x), jnp.diag(expected),
+                               atol=1e-12)
+    value, grad, h = sparsehess.value_grad_and_hessian(relaxed, format="dense")(x)
+    np.testing.assert_allclose(value, relaxed(x))
+    np.testing.assert_allclose(grad, jax.jacfwd(relaxed)(x), atol=1e-12)
+    np.testing.assert_allclose(h, expected, atol=1e-12)
+    assert sparsehess.prepare_hessian(lambda x: jnp.sum(x ** 3), x).products == \
+        "forward-over-reverse"
+
+
+def test_while_loop_jacobians_use_forward_products():
+    vector = lambda x: jax.grad(lambda z: jnp.sum(z ** 3))(x) + jnp.stack([relaxed(x)] * 2).sum()
+    x = jnp.asarray(RNG.uniform(0.5, 1.5, 5))
+    plan = sparsehess.prepare_jacobian(vector, x, format="dense")
+    assert plan.products == "jvp"
+    np.testing.assert_allclose(plan(x), jax.jacfwd(vector)(x), atol=1e-12)
+    with pytest.raises(ValueError, match="while loop"):
+        sparsehess.jacobian(vector, method="row")(x)
