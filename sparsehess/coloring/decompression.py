@@ -137,35 +137,6 @@ def tree_values(order, brow, bcol, parent, bmat):
     return val
 
 
-def chunk_levels(order: np.ndarray, level_ptr: np.ndarray, step_overhead: int = 2048):
-    """Split each height level into chunks of a common width ``W`` (nodes of one level are
-    independent). Returns ``(slots (S, W), W)`` with -1 padding, ``W`` minimising the estimated
-    cost ``S * (W + step_overhead)``.
-    """
-    sizes = np.diff(level_ptr)
-    sizes = sizes[sizes > 0]
-    if sizes.size == 0:
-        return np.full((0, 1), -1, dtype=np.int64), 1
-    best = None
-    w = 1
-    while True:
-        steps = int(np.sum(-(-sizes // w)))
-        cost = steps * (w + step_overhead)
-        if best is None or cost < best[0]:
-            best = (cost, w, steps)
-        if w >= sizes.max():
-            break
-        w *= 2
-    _, w, steps = best
-    lev_sizes = np.diff(level_ptr)
-    lev_of = np.repeat(np.arange(lev_sizes.size), lev_sizes)
-    rank = np.arange(order.size) - level_ptr[lev_of]
-    chunk_start = np.concatenate([[0], np.cumsum(-(-lev_sizes // w))])[:-1]
-    slots = np.full((steps, w), -1, dtype=np.int64)
-    slots[chunk_start[lev_of] + rank // w, rank % w] = order
-    return slots, w
-
-
 @njit(cache=True)
 def euler_tour(parent):
     """Preorder entry/exit positions and depths of a forest given by ``parent`` (-1 = root),

@@ -76,8 +76,3 @@ def second_directional_sweep(fun, x, seed_pairs, chunk_size=None):
         return jax.jvp(first, (x,), (pair[1],))[1]
     return over_seeds(second, seed_pairs, chunk_size)
 
-
-def hvp(scalar_fun, x, v):
-    """One forward-over-reverse Hessian-vector product H(x) @ v."""
-    return jax.jvp(jax.grad(scalar_fun), (x,), (v,))[1]
-
