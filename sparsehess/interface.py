@@ -95,15 +95,21 @@ def hessian(f, argnums=0, *, method="auto", order="largest_first", format="bcoo"
                              format=format, has_aux=has_aux, chunk_size=chunk_size)
 
 
-def hessian_diagonal(f, argnums=0, *, order="largest_first", has_aux=False, chunk_size="auto"):
-    """Diagonal of the Hessian, shaped like the differentiated argument.
+def hessian_diagonal(f, argnums=0, *, order="largest_first", has_aux=False, chunk_size="auto",
+                     format="dense"):
+    """Diagonal of the Hessian, shaped like the differentiated argument (a pytree like it,
+    or a tuple in argnums order, as ``jax.grad`` returns).
 
     Scalar f: one HVP per color of a distance-1 coloring of the Hessian's graph (2 for a
     chain, where a full Hessian needs 3).  Vector f: the (m, n) array of ∂²y_k/∂x_i²
-    (shaped ``y.shape + x.shape``), one forward-over-forward sweep per Jacobian color.
+    (shaped ``y.shape + x.shape``), one forward-over-forward sweep per Jacobian color;
+    ``format="bcoo"`` / ``"scipy"`` give it as a sparse (m, n) matrix holding only the
+    structural nonzeros (per-sample diagonals of a batch: batch × features entries, not
+    batch² × features).  A scalar f's diagonal is always an array.
     """
+    formats.check_format(format)
     return _cached_transform(f, argnums, plans.prepare_hessian_diagonal, order=order,
-                             has_aux=has_aux, chunk_size=chunk_size)
+                             has_aux=has_aux, chunk_size=chunk_size, format=format)
 
 
 def jacobian(f, argnums=0, *, method="auto", order="largest_first", format="bcoo",

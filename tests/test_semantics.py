@@ -367,3 +367,19 @@ def test_while_loop_jacobians_use_forward_products():
     np.testing.assert_allclose(plan(x), jax.jacfwd(vector)(x), atol=1e-12)
     with pytest.raises(ValueError, match="while loop"):
         sparsehess.jacobian(vector, method="row")(x)
+
+
+def test_per_output_hessian_diagonals_as_sparse_matrices():
+    w = jnp.asarray(RNG.normal(size=(3, 4)))
+    net = lambda batch: jnp.tanh(jnp.tanh(batch @ w.T) @ w)          # (B, 4) -> (B, 4)
+    batch = jnp.asarray(RNG.normal(size=(5, 4)))
+    dense = sparsehess.hessian_diagonal(net)(batch)
+    assert dense.shape == (5, 4, 5, 4)
+    reference = jax.vmap(lambda k: jnp.diag(jax.hessian(
+        lambda b: net(b).reshape(-1)[k])(batch).reshape(20, 20)))(jnp.arange(20))
+    np.testing.assert_allclose(dense.reshape(20, 20), reference, atol=1e-12)
+    sparse = sparsehess.hessian_diagonal(net, format="bcoo")(batch)
+    assert sparse.shape == (20, 20) and sparse.nse == 5 * 4 * 4       # per-sample blocks only
+    np.testing.assert_allclose(sparse.todense(), reference, atol=1e-12)
+    csr = sparsehess.hessian_diagonal(net, format="scipy")(batch)
+    np.testing.assert_allclose(csr.toarray(), reference, atol=1e-12)

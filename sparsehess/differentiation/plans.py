@@ -497,13 +497,13 @@ def _value_grad_and_hessian(plan, vec, detection, vgh_sweep):
 
 
 def prepare_hessian_diagonal(f, args, argnums=0, *, order="largest_first", has_aux=False,
-                             chunk_size="auto", constants=None):
+                             chunk_size="auto", constants=None, format="dense"):
     """Plan for the Hessian diagonal: scalar f from a distance-1 coloring of the Hessian's
-    graph (one HVP per color); vector f, every output's diagonal (m, n)."""
+    graph (one HVP per color); vector f, every output's diagonal (m, n), in ``format``."""
     detection = _detect(f, args, argnums, has_aux=has_aux, hessian=True, constants=constants)
     if not detection.scalar_output:
         return _prepare_output_hessians(f, detection, diagonal=True, order=order,
-                                        format="dense", has_aux=has_aux, chunk_size=chunk_size)
+                                        format=format, has_aux=has_aux, chunk_size=chunk_size)
     _check_real_scalar(detection, "a Hessian diagonal")
     layout, n = detection.layout, detection.layout.n
     coloring = color_pattern(detection.hessian, "distance1", order=order)
@@ -590,8 +590,7 @@ def _prepare_output_hessians(f, detection, *, diagonal, order, format, has_aux, 
 
     if diagonal:
         kind, coordinates, shape = "output_hessian_diagonals", (k, i), (m, n)
-        format, assemble = "dense", formats.Assembler(coordinates, shape, "dense",
-                                                      output_nesting(detection, 1))
+        assemble = _assembler(coordinates, shape, format, output_nesting(detection, 1))
     else:
         kind, coordinates, shape = "output_hessians", (k, i, j), (m, n, n)
         assemble = _assembler(coordinates, shape, format, output_nesting(detection, 2))
