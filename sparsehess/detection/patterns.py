@@ -8,6 +8,8 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse import _sparsetools
 
+from . import pattern_kernels
+
 
 # Below this many entries, numpy on the index arrays beats scipy's per-call overhead.
 _SMALL_NNZ = 4096
@@ -48,16 +50,10 @@ def gather_rows(pattern: sp.csr_array, idx: np.ndarray) -> sp.csr_array:
     ncols = pattern.shape[1]
     if nnz(pattern) == 0:
         return empty(len(idx), ncols)
-    indptr = pattern.indptr
-    valid = idx >= 0
-    safe = np.where(valid, idx, 0)
-    lengths = np.where(valid, indptr[safe + 1] - indptr[safe], 0)
-    new_indptr = np.zeros(len(idx) + 1, dtype=np.int64)
-    np.cumsum(lengths, out=new_indptr[1:])
-    total = int(new_indptr[-1])
-    # Position of every copied entry in the source: row start + offset within the row.
-    shift = np.repeat(indptr[safe] - new_indptr[:-1], lengths)
-    indices = pattern.indices[shift + np.arange(total)]
+    new_indptr = np.empty(len(idx) + 1, dtype=np.int64)
+    total = pattern_kernels.gathered_indptr(pattern.indptr, idx, new_indptr)
+    indices = np.empty(total, pattern.indices.dtype)
+    pattern_kernels.gather_indices(pattern.indptr, pattern.indices, idx, new_indptr, indices)
     return _from_arrays(indices, new_indptr, (len(idx), ncols))
 
 
