@@ -22,3 +22,11 @@ def finish(process, timeout=300):
     out, err = process.communicate(timeout=timeout)
     assert process.returncode == 0, f"{process.args[-1]} failed:\n{out}\n{err}"
     return out
+
+
+def stop(processes):
+    """End the started examples that no test collected (deselected), by their process."""
+    for process in processes:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()

@@ -23,7 +23,9 @@ PSD = (lx.symmetric_tag, lx.positive_semidefinite_tag)
 
 @pytest.fixture(scope="module", autouse=True)
 def example():
-    return _example_runs.start("optimistix_newton.py")
+    started = _example_runs.start("optimistix_newton.py")
+    yield started
+    _example_runs.stop([started])
 
 
 def energy(x, args=None):
