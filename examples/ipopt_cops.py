@@ -14,7 +14,6 @@ Run: python examples/ipopt_cops.py
 
 import time
 
-
 import sparsehess.ipopt
 from sparsehess import cops
 
