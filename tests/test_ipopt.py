@@ -9,6 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 import scipy.optimize as so
+import scipy.sparse as sp
 
 cyipopt = pytest.importorskip("cyipopt", reason="cyipopt is not installed: pip install "
                               "'sparsehess[ipopt]' (cyipopt-wheels ships Ipopt)")
@@ -226,7 +227,17 @@ def test_minimize_ipopt_takes_sparsehess_scipy_derivatives():
                                         x0=p.x0))
     dicts = [d for con in cons for d in si.constraint_dicts(con)]
     assert [d["type"] for d in dicts] == ["ineq", "eq", "ineq"]
-    assert isinstance(objective.hess_coo(p.x0), __import__("scipy.sparse").sparse.coo_array)
+    # COO forms: the csr values at coordinates that stay fixed from point to point
+    x1, v = p.x0 + 0.3, np.array([0.7])
+    for con in cons[:1]:
+        a, b = con.hess_coo(p.x0, v), con.hess_coo(x1, v)
+        assert isinstance(a, sp.coo_array) and all(np.array_equal(u, w)
+                                                   for u, w in zip(a.coords, b.coords))
+        np.testing.assert_array_equal(b.toarray(), con.hess(x1, v).toarray())
+        np.testing.assert_array_equal(con.jac_coo(x1).toarray(), con.jac(x1).toarray())
+    hess = objective.hess_coo(x1)
+    assert isinstance(hess, sp.coo_array)
+    np.testing.assert_array_equal(hess.toarray(), objective.hess(x1).toarray())
     result = cyipopt.minimize_ipopt(objective.fun, p.x0, jac=objective.jac,
                                     hess=objective.hess_coo, constraints=dicts,
                                     bounds=list(zip(p.bounds.lb, p.bounds.ub)),
