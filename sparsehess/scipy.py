@@ -10,7 +10,8 @@ module supplies each method the form it accepts.
         drop-in for scipy.optimize.minimize; f is a JAX-traceable scalar function of x
     Objective(f, x0)
         fun / jac / hess / hessp / hessian_structure() / hessian_values(x) for calling SciPy
-        (or cyipopt) yourself; value and gradient are computed once per point
+        (or cyipopt) yourself; value and gradient are computed once per point; hess_coo
+        for cyipopt.minimize_ipopt (constraints: sparsehess.ipopt.constraint_dicts)
     NonlinearConstraint(c, lb, ub, x0)
         scipy.optimize.NonlinearConstraint with a sparse csr ``jac`` and a sparse
         ``hess(x, v)`` = Hessian of v . c(x) (one coloring of the union pattern)
@@ -202,6 +203,13 @@ def _csr(values, pattern):
     """csr_array with the fixed structure of ``pattern`` and float64 ``values``."""
     return _sp.csr_array((np.asarray(values, np.float64), pattern.indices.copy(),
                           pattern.indptr.copy()), shape=pattern.shape)
+
+
+def _coo(values, plan):
+    """coo_array with ``plan``'s fixed coordinates (CSR order) and float64 ``values``: the
+    form ``cyipopt.minimize_ipopt`` takes sparse derivatives in."""
+    return _sp.coo_array((np.asarray(values, np.float64), (plan.rows.copy(), plan.cols.copy())),
+                         shape=plan.pattern.shape)
 
 
 def _triangle_mask(rows, cols, triangle):
@@ -419,6 +427,10 @@ class Objective(_Evaluator):
         """Sparse Hessian at x: ``scipy.sparse.csr_array`` (n, n), float64."""
         return _csr(self._all_hessian_values(x, args), self.plan.pattern)
 
+    def hess_coo(self, x, *args):
+        """Sparse Hessian at x as a ``coo_array`` (for ``cyipopt.minimize_ipopt``)."""
+        return _coo(self._all_hessian_values(x, args), self.plan)
+
     def hess_dense(self, x, *args):
         """Dense Hessian (n, n) ndarray, for methods that need one (trust-exact, dogleg)."""
         return self.hess(x, *args).toarray()
@@ -588,6 +600,14 @@ class NonlinearConstraint(_so.NonlinearConstraint):
 
     def _hess(self, x, v):
         return _csr(self.hessian_values(x, v), self.hess_plan.pattern)
+
+    def jac_coo(self, x):
+        """Sparse Jacobian as a ``coo_array`` (for ``cyipopt.minimize_ipopt``)."""
+        return _coo(self.jacobian_values(x), self.vector.jac_plan)
+
+    def hess_coo(self, x, v):
+        """Hessian of ``v . c(x)`` as a ``coo_array`` (for ``cyipopt.minimize_ipopt``)."""
+        return _coo(self.hessian_values(x, v), self.hess_plan)
 
     def dense(self, max_dense_bytes=DEFAULT_MAX_DENSE_BYTES):
         """A plain ``scipy.optimize.NonlinearConstraint`` with a dense ``jac`` (for SLSQP)."""
