@@ -16,7 +16,9 @@ Derivatives (functions of f's arguments, like jax.jacfwd / jax.hessian)
     value_grad_and_hessian(f, argnums=0)                     (f, ∇f, ∇²f)
     hvp(f, argnums=0)(*args, v)                              H @ v without forming H
     prepare_hessian(f, *args), prepare_jacobian(f, *args)    inspectable, reusable plans
-SciPy optimizers: sparsehess.scipy
+Optimizers (imported on demand): sparsehess.scipy (scipy.optimize), sparsehess.ipopt
+(Ipopt through cyipopt, extra [ipopt]), sparsehess.jax_solvers (lineax operators and an
+optimistix Newton minimiser, extra [optimistix])
 """
 
 from .coloring import Coloring, color
