@@ -19,11 +19,20 @@ Derivatives (functions of f's arguments, like jax.jacfwd / jax.hessian)
 SciPy optimizers: sparsehess.scipy
 """
 
+import importlib
+
 from .coloring import Coloring, color
-from .detection.api import hessian_sparsity, jacobian_sparsity
 from .errors import SparsityWarning, UnsupportedPrimitiveError
-from .interface import (hessian, hessian_diagonal, hvp, jacobian, jacobian_diagonal,
-                        prepare_hessian, prepare_jacobian, value_grad_and_hessian)
+
+# The JAX-based names are imported on first use (PEP 562), so that ``import sparsehess`` and
+# the ``sparsehess color`` command (numpy / scipy / numba only) do not load JAX.
+_LAZY = {
+    "hessian_sparsity": "detection.api",
+    "jacobian_sparsity": "detection.api",
+    **dict.fromkeys(("hessian", "hessian_diagonal", "hvp", "jacobian", "jacobian_diagonal",
+                     "prepare_hessian", "prepare_jacobian", "value_grad_and_hessian"),
+                    "interface"),
+}
 
 __all__ = [
     "Coloring",
@@ -42,3 +51,16 @@ __all__ = [
     "value_grad_and_hessian",
 ]
 __version__ = "0.1.0"
+
+
+def __getattr__(name):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'sparsehess' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))
