@@ -222,32 +222,47 @@ def shared_suitesparse_dir() -> Path | None:
 class Progress:
     """A dependency-free progress bar on stderr, advanced once per coloring.
 
-    Each step has a weight (its matrix's :attr:`Matrix.cost`); the fraction done and the
-    estimate of the time left are by weight, from the time the finished steps took, so
-    small matrices first do not promise an early end. :meth:`start` names the step under
-    way before it runs. On a terminal it redraws one line (``\\r``); otherwise (logs,
-    pipes, tests) it prints a line every 10 % of the weight. ``enabled=False`` silences it.
+    Each step has a weight (its matrix's :attr:`Matrix.cost`) and a kind (its method); the
+    bar shows the fraction of the weight done. The estimate of the time left charges each
+    kind's remaining weight at the seconds per weight that kind has taken so far (the
+    overall rate for a kind not yet seen), so a slow method is not priced like a fast one
+    and small matrices first do not promise an early end; none is shown before 1 % of the
+    weight is done. :meth:`start` names the step under way before it runs. On a terminal it
+    redraws one line (``\\r``); otherwise (logs, pipes, tests) it prints a line every 10 % of
+    the weight. ``enabled=False`` silences it.
     """
 
-    def __init__(self, total: int, *, total_weight: float | None = None, stream=None,
+    def __init__(self, total: int, *, weights: dict | None = None, stream=None,
                  width: int = 30, enabled: bool = True):
         self.total = max(int(total), 1)
-        self.total_weight = float(total_weight) if total_weight else float(self.total)
+        self.left = dict(weights) if weights else {None: float(self.total)}
+        self.total_weight = max(sum(self.left.values()), 1e-300)
         self.stream = stream if stream is not None else sys.stderr
         self.width = width
         self.enabled = enabled
         self.done = 0
         self.done_weight = 0.0
-        self.begin = time.perf_counter()
+        self.begin = self._last = time.perf_counter()
+        self._spent = {}          # kind -> [seconds, weight] of the timed steps done
         self._tty = bool(getattr(self.stream, "isatty", lambda: False)())
         self._last_decile = -1
+
+    def eta(self) -> float:
+        """Estimated seconds left (NaN before 1 % of the weight is done)."""
+        if self.done_weight < 0.01 * self.total_weight:
+            return float("nan")
+        seconds = sum(t for t, _ in self._spent.values())
+        weight = sum(w for _, w in self._spent.values())
+        overall = seconds / weight if weight > 0 else 0.0
+        rate = {k: (t / w if w > 0 else overall) for k, (t, w) in self._spent.items()}
+        return sum(left * rate.get(k, overall) for k, left in self.left.items())
 
     def _line(self, label: str) -> str:
         frac = min(self.done_weight / self.total_weight, 1.0)
         fill = int(round(frac * self.width))
         bar = "#" * fill + "." * (self.width - fill)
         elapsed = time.perf_counter() - self.begin
-        eta = elapsed / frac - elapsed if frac > 0 else float("nan")
+        eta = self.eta()
         eta_s = f" eta ~{eta:.0f}s" if frac < 1 and math.isfinite(eta) else ""
         return (f"[{bar}] {self.done}/{self.total} {100 * frac:3.0f}% "
                 f"{elapsed:6.1f}s{eta_s}  {label}")
@@ -257,14 +272,26 @@ class Progress:
         self.stream.flush()
 
     def start(self, label: str):
-        """Show (on a terminal) that the step ``label`` is under way."""
+        """Show (on a terminal) that the step ``label`` is under way; its time starts now."""
+        self._last = time.perf_counter()
         if self.enabled and self._tty:
             self._draw(label + " ...")
 
-    def update(self, label: str = "", step: int = 1, weight: float | None = None):
-        """Count ``step`` finished steps of total ``weight`` (default ``step``)."""
+    def update(self, label: str = "", step: int = 1, weight: float | None = None, kind=None,
+               timed: bool = True):
+        """Count ``step`` finished steps of total ``weight`` (default ``step``) and ``kind``;
+        ``timed=False`` for skipped steps (their time says nothing of the rate)."""
+        weight = float(step if weight is None else weight)
+        now = time.perf_counter()
+        if timed:
+            spent = self._spent.setdefault(kind, [0.0, 0.0])
+            spent[0] += now - self._last
+            spent[1] += weight
+        self._last = now
+        if kind in self.left:
+            self.left[kind] = max(self.left[kind] - weight, 0.0)
         self.done += step
-        self.done_weight += step if weight is None else weight
+        self.done_weight += weight
         if not self.enabled:
             return
         if self._tty:
@@ -441,23 +468,33 @@ def run(matrices, methods=METHODS, orders=ORDERS, *, repeat=1, verify=True, vs=(
             for m in matrices]
     casadi_methods = [m for m in methods if casadi is not None and m in CASADI_METHODS]
     per_matrix = len(methods) * len(orders) + len(casadi_methods)
-    bar = Progress(len(mats) * per_matrix, total_weight=per_matrix * sum(m.cost for m in mats),
-                   enabled=progress)
     warm_up(methods, orders)
+    total_cost = sum(m.cost for m in mats)
+    weights = {m: len(orders) * total_cost for m in methods}
+    weights.update({("casadi", m): total_cost for m in casadi_methods})
+    bar = Progress(len(mats) * per_matrix, weights=weights, enabled=progress)
     results = []
     for mat in mats:
         first = len(results)
         _color_matrix(mat, methods, orders, casadi_methods, casadi, results, bar,
                       repeat=repeat, verify=verify, seed=seed, max_nnz=max_nnz,
-                      on_error=on_error, per_matrix=per_matrix)
+                      on_error=on_error)
         if on_matrix is not None and len(results) > first:
             on_matrix(results[first:])
     bar.close()
     return results
 
 
+def _skip_matrix(bar, label, mat, methods, orders, casadi_methods):
+    """Advance ``bar`` past every step of ``mat`` (not loaded or skipped whole)."""
+    for method in methods:
+        bar.update(label, len(orders), len(orders) * mat.cost, kind=method, timed=False)
+    for method in casadi_methods:
+        bar.update(label, 1, mat.cost, kind=("casadi", method), timed=False)
+
+
 def _color_matrix(mat, methods, orders, casadi_methods, casadi, results, bar, *, repeat,
-                  verify, seed, max_nnz, on_error, per_matrix):
+                  verify, seed, max_nnz, on_error):
     """Append the records of every method x order (and CasADi) on ``mat`` to ``results``."""
     try:
         bar.start(f"{mat.name}: loading")
@@ -468,11 +505,11 @@ def _color_matrix(mat, methods, orders, casadi_methods, casadi, results, bar, *,
                         "source": mat.source, "tool": "sparsehess", "error": msg})
         if on_error is not None:
             on_error(mat.name, msg)
-        bar.update(f"{mat.name}: unreadable", per_matrix, per_matrix * mat.cost)
+        _skip_matrix(bar, f"{mat.name}: unreadable", mat, methods, orders, casadi_methods)
         return
     if max_nnz is not None and pattern.nnz > max_nnz:
-        bar.update(f"{mat.name}: skipped (nnz {pattern.nnz} > {max_nnz})", per_matrix,
-                   per_matrix * mat.cost)
+        _skip_matrix(bar, f"{mat.name}: skipped (nnz {pattern.nnz} > {max_nnz})", mat,
+                     methods, orders, casadi_methods)
         return
     for method in methods:
         reason = _skip_reason(pattern, method)
@@ -492,7 +529,8 @@ def _color_matrix(mat, methods, orders, casadi_methods, casadi, results, bar, *,
                 except ValueError as exc:
                     results.append(_record(mat, pattern, method=method, order=order,
                                            error=str(exc).splitlines()[0]))
-            bar.update(f"{mat.name} {method} {order}", weight=mat.cost)
+            bar.update(f"{mat.name} {method} {order}", weight=mat.cost, kind=method,
+                       timed=why is None)
         if method in casadi_methods:
             if reason is None:
                 try:
@@ -513,7 +551,8 @@ def _color_matrix(mat, methods, orders, casadi_methods, casadi, results, bar, *,
             else:
                 results.append(_record(mat, pattern, tool="casadi", method=method,
                                        order=CASADI_METHODS[method], error=reason))
-            bar.update(f"{mat.name} {method} casadi", weight=mat.cost)
+            bar.update(f"{mat.name} {method} casadi", weight=mat.cost,
+                       kind=("casadi", method), timed=reason is None)
 
 
 # ---------------------------------------------------------------------------------- outputs

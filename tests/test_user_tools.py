@@ -5,7 +5,7 @@ import csv
 import gc
 import json
 import os
-import resource
+import shutil
 import subprocess
 import sys
 import weakref
@@ -33,12 +33,11 @@ def run_python(code, *, timeout=120, memory_bytes=None):
     space limit, so a runaway allocation fails there and not in the test process."""
     env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     env.pop("SPARSEHESS_DEBUG", None)
-
-    def limit():
-        if memory_bytes is not None:
-            resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+    if memory_bytes is not None:      # set by the child itself: no fork hook in this process
+        code = (f"import resource; resource.setrlimit(resource.RLIMIT_AS, "
+                f"({memory_bytes}, {memory_bytes}))\n" + code)
     return subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, text=True,
-                          capture_output=True, timeout=timeout, preexec_fn=limit)
+                          capture_output=True, timeout=timeout)
 
 
 def cli(capsys, *args):
@@ -96,11 +95,9 @@ def test_headers_checked_against_entries_present(hostile, name, fragment):
 
 
 def test_bench_skips_a_hostile_file_with_a_message(hostile, tmp_path):
-    folder = tmp_path / "mats"
+    folder, out = tmp_path / "mats", tmp_path / "out"
     folder.mkdir()
-    for name in ("huge.mtx", "claims.mtx", "good.mtx"):
-        (folder / name).write_bytes((hostile / name).read_bytes())
-    out = tmp_path / "out"
+    [shutil.copy(hostile / name, folder) for name in ("huge.mtx", "claims.mtx", "good.mtx")]
     code = ("import sys; from sparsehess.cli import main; "
             f"sys.exit(main(['bench', {str(folder)!r}, '--methods', 'star', '--orders', "
             f"'natural', '--out', {str(out)!r}, '--quiet', '--no-plots']))")
@@ -189,10 +186,9 @@ def test_color_does_not_import_jax(hostile):
 
 
 # ------------------------------------------------------------------------- first bench run
-def test_progress_is_weighted_and_names_the_step_under_way():
+def test_progress_is_weighted_and_names_the_step_under_way(monkeypatch):
     class Tty:
-        def __init__(self):
-            self.text = ""
+        text = ""
 
         def isatty(self):
             return True
@@ -202,14 +198,21 @@ def test_progress_is_weighted_and_names_the_step_under_way():
 
         def flush(self):
             pass
+    now = [0.0]
+    monkeypatch.setattr(bench.time, "perf_counter", lambda: now[0])
     stream = Tty()
-    bar = bench.Progress(2, total_weight=100.0, stream=stream)
-    bar.start("small star natural")
-    assert "small star natural ..." in stream.text
-    bar.update("small star natural", weight=1.0)
-    assert " 1/2   1% " in stream.text.split("\r")[-1]       # by weight, not 50 %
-    bar.update("big star natural", weight=99.0)
-    assert " 2/2 100% " in stream.text.split("\r")[-1]
+    bar = bench.Progress(4, weights={"fast": 50.0, "slow": 50.0}, stream=stream)
+    bar.start("small fast")
+    assert "small fast ..." in stream.text
+    now[0] = 1.0
+    bar.update("small fast", weight=10.0, kind="fast")                # 1 s for 10
+    assert " 1/4  10% " in stream.text.split("\r")[-1]               # by weight, not 25 %
+    bar.start("small slow")
+    now[0] = 11.0
+    bar.update("small slow", weight=10.0, kind="slow")                # 10 s for 10
+    # each kind's remaining 40 at its own rate: 40 * 0.1 + 40 * 1.0
+    assert bar.eta() == pytest.approx(44.0)
+    assert "eta ~44s" in stream.text.split("\r")[-1]
 
 
 def _hubby_graphs():

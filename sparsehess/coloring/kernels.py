@@ -695,24 +695,23 @@ ACYCLIC_HUB_DEGREE = 64
 2-paths through them are read from one record per neighbour color, not per neighbour."""
 
 
+def _hub_slots(nptr, hub_len):
+    """``(slot, roff)``: ``slot[w]`` the hub number of row ``w`` (rows of at least
+    ``hub_len`` entries; -1 for the others) and ``roff`` the offsets of the hubs' color
+    records (one per entry of the hub's row)."""
+    deg = np.diff(nptr)
+    is_hub = deg >= hub_len
+    slot = np.where(is_hub, np.cumsum(is_hub) - 1, -1).astype(np.int64)
+    roff = np.concatenate([[0], np.cumsum(deg[is_hub])]).astype(np.int64)
+    return slot, roff
+
+
 @njit(cache=True)
-def _hub_neighbors(nptr, adj, hub_len):
-    """The hubs (rows of at least ``hub_len`` entries) next to each vertex, as CSR
-    ``(hptr, hub, hedge)``: ``hub[k]`` a hub neighbour, ``hedge[k]`` the edge number; and
-    ``(slot, roff)``: ``slot[w]`` the hub number of ``w`` (-1 for other rows) and ``roff`` the
-    offsets of the hubs' color records (one slot per entry of the hub's row)."""
+def _hub_neighbors(nptr, adj, slot):
+    """The hubs next to each vertex (``slot[w] >= 0``), as CSR ``(hptr, hub, hedge)``:
+    ``hub[k]`` a hub neighbour, ``hedge[k]`` the edge number."""
     n = nptr.size - 1
-    slot = np.full(n, -1, dtype=np.int64)
-    nhub = 0
-    for w in range(n):
-        if nptr[w + 1] - nptr[w] >= hub_len:
-            slot[w] = nhub
-            nhub += 1
-    roff = np.zeros(nhub + 1, dtype=np.int64)
     hptr = np.zeros(n + 1, dtype=np.int64)
-    for w in range(n):
-        if slot[w] >= 0:
-            roff[slot[w] + 1] = roff[slot[w]] + nptr[w + 1] - nptr[w]
     for v in range(n):
         cnt = 0
         for k in range(nptr[v], nptr[v + 1]):
@@ -729,11 +728,11 @@ def _hub_neighbors(nptr, adj, hub_len):
                 hub[q] = w
                 hedge[q] = adj[k, 1]
                 q += 1
-    return hptr, hub, hedge, slot, roff
+    return hptr, hub, hedge
 
 
 @njit(cache=True)
-def acyclic_coloring_renumbered(nptr, adj, m, hub_len):
+def acyclic_coloring_renumbered(nptr, adj, m, slot, roff):
     """Greedy acyclic coloring of vertices ``0..n-1`` in natural order on the graph of
     :func:`renumber_by_order` (Gebremedhin, Tarafdar, Manne, Pothen 2007, disjoint sets of
     2-colored trees). The colored vertices when ``v`` is colored are ``0..v-1``: a sorted
@@ -743,8 +742,8 @@ def acyclic_coloring_renumbered(nptr, adj, m, hub_len):
     the cache misses overlap) and reused for the merge.
 
     All edges from ``w`` to neighbours of one color lie in one 2-colored tree (the tree of
-    ``w``), so one path per color of ``x`` suffices: a hub ``w`` (at least ``hub_len``
-    entries) keeps one ``(color, edge)`` record per color among its colored neighbours and
+    ``w``), so one path per color of ``x`` suffices: a hub ``w`` (``slot[w] >= 0``, see
+    :func:`_hub_slots`) keeps one ``(color, edge)`` record per color among its colored neighbours and
     its paths are read from those, so a hub of degree ``D`` costs ``O(colors around it)``
     per visit instead of ``O(D)`` (an arrowhead is linear, not quadratic). Same colors as
     walking every row. Returns int32 colors.
@@ -760,7 +759,7 @@ def acyclic_coloring_renumbered(nptr, adj, m, hub_len):
         uf[e, 3] = 0
     first_v = np.full(n + 1, -1, dtype=np.int32)
     first_e = np.zeros(n + 1, dtype=np.int32)
-    hptr, hub, hedge, slot, roff = _hub_neighbors(nptr, adj, hub_len)
+    hptr, hub, hedge = _hub_neighbors(nptr, adj, slot)
     rcol = np.empty(roff[-1], dtype=np.int32)   # per hub: colors of its colored neighbours
     redge = np.empty(roff[-1], dtype=np.int32)  # and an edge to a neighbour of that color
     rlen = np.zeros(roff.size - 1, dtype=np.int64)
@@ -876,7 +875,7 @@ def acyclic_coloring(order, ptr, idx, rev=None, hub_degree=ACYCLIC_HUB_DEGREE):
     """
     order = np.asarray(order, dtype=np.int64)
     nptr, adj, m = renumber_by_order(order, ptr, idx)
-    cnew = acyclic_coloring_renumbered(nptr, adj, m, hub_degree)
+    cnew = acyclic_coloring_renumbered(nptr, adj, m, *_hub_slots(nptr, hub_degree))
     colors = np.empty(order.size, dtype=np.int64)
     colors[order] = cnew
     return colors
