@@ -364,3 +364,15 @@ def test_large_plots_have_separate_titles_and_bounded_svg(tmp_path):
     spy_svg = tmp_path / "s.svg"
     plot.spy(p, c, path=spy_svg)
     assert spy_svg.stat().st_size < 1_000_000
+
+
+def test_gzip_bomb_refused_while_reading(tmp_path, monkeypatch):
+    import gzip
+    from sparsehess.coloring import matrix_market
+    path = tmp_path / "bomb.mtx.gz"
+    with gzip.open(path, "wt") as fh:
+        fh.write(MM_HEADER + "3 3 1\n1 1\n" + "%" * 4_000_000 + "\n")
+    assert path.stat().st_size < 50_000
+    monkeypatch.setattr(matrix_market, "available_memory", lambda: 4_000_000)
+    with pytest.raises(ValueError, match="bomb.mtx.gz: its text exceeds"):
+        load_pattern(path)

@@ -71,12 +71,22 @@ def check_size(path, rows: int, cols: int, entries: int) -> None:
 
 
 def _read_text(path: Path) -> str:
+    """The file's text (gunzipped for ``.gz``), read in chunks and refused once it exceeds a
+    quarter of the available memory (a small ``.gz`` can unpack to any size)."""
     opener = gzip.open if path.suffix == ".gz" else open
+    budget = available_memory() // 4
+    chunks, size = [], 0
     try:
         with opener(path, "rt") as fh:
-            return fh.read()
+            while chunk := fh.read(1 << 24):
+                size += len(chunk)
+                if size > budget:
+                    raise ValueError(f"{path}: its text exceeds {_gib(budget)}, a quarter of "
+                                     f"the {_gib(4 * budget)} of memory available")
+                chunks.append(chunk)
     except (EOFError, OSError, zlib.error, UnicodeDecodeError) as exc:
         raise ValueError(f"cannot read {path}: {exc}") from exc
+    return "".join(chunks)
 
 
 def _check_matrix_market(path: Path, text: str) -> None:
