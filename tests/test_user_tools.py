@@ -254,13 +254,47 @@ def test_acyclic_arrowhead_is_not_quadratic():
     assert proc.returncode == 0, proc.stderr
 
 
+def test_distance2_degrees_with_hub_rows_match_the_pairwise_count():
+    from sparsehess.coloring import orders
+    from sparsehess.coloring.graphs import as_pattern, csr_arrays, transpose_pattern
+    rng = np.random.default_rng(3)
+    cases = [bench.arrowhead(300)]
+    for _ in range(15):
+        m, n = (int(k) for k in rng.integers(1, 200, 2))
+        d = rng.random((m, n)) < rng.uniform(0.005, 0.1)
+        dense = rng.integers(0, m, int(rng.integers(0, 4)))
+        d[dense, :] |= rng.random((dense.size, n)) < rng.uniform(0.3, 1.0)
+        cases.append(sp.csr_array(d))
+    for p in cases:
+        p = as_pattern(p)
+        pp, pi = csr_arrays(p)
+        tp, ti = csr_arrays(transpose_pattern(p))
+        for view in ((p.shape[1], tp, ti, pp, pi, True), (p.shape[0], pp, pi, tp, ti, True)):
+            pairwise = kernels.degrees(*view)
+            for threshold in (1, 3, 64):
+                hubs = np.diff(view[3]) >= threshold
+                np.testing.assert_array_equal(orders.distance2_degrees(*view[:5], hubs),
+                                              pairwise)
+
+
+def test_column_largest_first_on_an_arrowhead_is_not_quadratic():
+    code = ("from sparsehess import bench, color\n"
+            "from sparsehess.coloring import check_coloring\n"
+            "p = bench.arrowhead(200_000)\n"
+            "for method in ('column', 'row'):\n"
+            "    c = color(p, method, 'largest_first')\n"
+            "    assert c.ncolors == 200_000 and check_coloring(p, c, method)\n")
+    proc = run_python(code, timeout=90)
+    assert proc.returncode == 0, proc.stderr
+
+
 def test_bench_skips_distance2_orders_past_the_work_limit(monkeypatch):
     monkeypatch.setattr(bench, "DIST2_MAX_WORK", 10_000)
     recs = bench.run([("hub", bench.arrowhead(200))], methods=("column", "star", "bicoloring"),
                      orders=("natural", "smallest_last"), progress=False)
     by = {(r["method"], r["order"]): r for r in recs}
     assert by[("column", "natural")]["colors"] == 200 and by[("column", "natural")]["verified"]
-    assert "distance-2 degrees" in by[("column", "smallest_last")]["error"]
+    assert "distance-2 degree updates" in by[("column", "smallest_last")]["error"]
     assert by[("star", "smallest_last")]["colors"] == 2               # not distance-2
     assert "bicoloring skipped" in by[("bicoloring", "natural")]["error"]
     assert bench.distance2_work(bench.arrowhead(200)) == 2 * (200**2 + 199 * 2**2)
