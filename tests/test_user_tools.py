@@ -242,16 +242,23 @@ def test_acyclic_hub_records_give_the_same_colors():
             assert check_coloring(p, walk, "acyclic")
 
 
-def test_acyclic_arrowhead_is_not_quadratic():
-    # 2·10^5: walking the hub row from each leaf is 2·10^10 steps (minutes); by color, ms
+def color_arrowhead_in_a_child(runs, n=200_000, timeout=90):
+    """Color an arrowhead of size ``n`` with each ``(method, order, colors)`` of ``runs`` in a
+    child process, checking the colors; a quadratic step (2·10^10 at 2·10^5: minutes) runs
+    past ``timeout`` and fails the test."""
     code = ("from sparsehess import bench, color\n"
             "from sparsehess.coloring import check_coloring\n"
-            "p = bench.arrowhead(200_000)\n"
-            "for order in ('natural', 'largest_first', 'smallest_last', 'random'):\n"
-            "    c = color(p, 'acyclic', order)\n"
-            "    assert c.ncolors == 2 and check_coloring(p, c, 'acyclic')\n")
-    proc = run_python(code, timeout=90)
+            f"p = bench.arrowhead({n})\n"
+            f"for method, order, k in {runs!r}:\n"
+            "    c = color(p, method, order)\n"
+            "    assert c.ncolors == k and check_coloring(p, c, method), (method, order)\n")
+    proc = run_python(code, timeout=timeout)
     assert proc.returncode == 0, proc.stderr
+
+
+def test_acyclic_arrowhead_is_not_quadratic():
+    color_arrowhead_in_a_child([("acyclic", order, 2) for order in
+                                ("natural", "largest_first", "smallest_last", "random")])
 
 
 def test_distance2_degrees_with_hub_rows_match_the_pairwise_count():
@@ -278,14 +285,7 @@ def test_distance2_degrees_with_hub_rows_match_the_pairwise_count():
 
 
 def test_column_largest_first_on_an_arrowhead_is_not_quadratic():
-    code = ("from sparsehess import bench, color\n"
-            "from sparsehess.coloring import check_coloring\n"
-            "p = bench.arrowhead(200_000)\n"
-            "for method in ('column', 'row'):\n"
-            "    c = color(p, method, 'largest_first')\n"
-            "    assert c.ncolors == 200_000 and check_coloring(p, c, method)\n")
-    proc = run_python(code, timeout=90)
-    assert proc.returncode == 0, proc.stderr
+    color_arrowhead_in_a_child([(method, "largest_first", 200_000) for method in ("column", "row")])
 
 
 def test_bench_skips_distance2_orders_past_the_work_limit(monkeypatch):
