@@ -53,7 +53,14 @@ __all__ = [
 __version__ = "0.1.0"
 
 
+# submodules reachable as attributes after a bare ``import sparsehess``, imported on first use
+_SUBMODULES = ("arguments", "bench", "cli", "demo", "detection", "differentiation", "dtypes",
+               "interface", "plot", "problems", "scipy")
+
+
 def __getattr__(name):
+    if name in _SUBMODULES:
+        return importlib.import_module(f".{name}", __name__)
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'sparsehess' has no attribute {name!r}")

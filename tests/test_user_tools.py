@@ -180,7 +180,8 @@ def test_color_does_not_import_jax(hostile):
             "import sparsehess\n"
             "assert 'jax' not in sys.modules\n"
             "h = sparsehess.hessian                      # loads JAX on first use\n"
-            "assert 'jax' in sys.modules and callable(h)\n")
+            "assert 'jax' in sys.modules and callable(h)\n"
+            "assert sparsehess.interface.PLAN_CACHE_SIZE >= 1     # submodules as attributes\n")
     proc = run_python(code)
     assert proc.returncode == 0, proc.stderr
 
