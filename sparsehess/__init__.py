@@ -21,11 +21,20 @@ Optimizers (imported on demand): sparsehess.scipy (scipy.optimize), sparsehess.i
 optimistix Newton minimiser, extra [optimistix])
 """
 
+import importlib
+
 from .coloring import Coloring, color
-from .detection.api import hessian_sparsity, jacobian_sparsity
 from .errors import SparsityWarning, UnsupportedPrimitiveError
-from .interface import (hessian, hessian_diagonal, hvp, jacobian, jacobian_diagonal,
-                        prepare_hessian, prepare_jacobian, value_grad_and_hessian)
+
+# The JAX-based names are imported on first use (PEP 562), so that ``import sparsehess`` and
+# the ``sparsehess color`` command (numpy / scipy / numba only) do not load JAX.
+_LAZY = {
+    "hessian_sparsity": "detection.api",
+    "jacobian_sparsity": "detection.api",
+    **dict.fromkeys(("hessian", "hessian_diagonal", "hvp", "jacobian", "jacobian_diagonal",
+                     "prepare_hessian", "prepare_jacobian", "value_grad_and_hessian"),
+                    "interface"),
+}
 
 __all__ = [
     "Coloring",
@@ -44,3 +53,23 @@ __all__ = [
     "value_grad_and_hessian",
 ]
 __version__ = "0.1.0"
+
+
+# submodules reachable as attributes after a bare ``import sparsehess``, imported on first use
+_SUBMODULES = ("arguments", "bench", "cli", "demo", "detection", "differentiation", "dtypes",
+               "interface", "plot", "problems", "scipy")
+
+
+def __getattr__(name):
+    if name in _SUBMODULES:
+        return importlib.import_module(f".{name}", __name__)
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'sparsehess' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

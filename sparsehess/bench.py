@@ -34,7 +34,8 @@ from .coloring import METHODS, ORDERS, check_coloring, color, load_pattern
 
 __all__ = ["PROBLEMS", "DEFAULT_SIZES", "SYMMETRIC_METHODS", "builtin_suite", "generate",
            "find_matrix_files", "shared_suitesparse_dir", "run", "summary_markdown",
-           "write_outputs", "Progress", "FIELDS"]
+           "write_outputs", "ResultWriter", "Progress", "FIELDS", "DIST2_MAX_WORK",
+           "distance2_work"]
 
 PROBLEMS = ("banded", "mesh2d", "mesh3d", "random", "arrowhead")
 """Families of the built-in suite (all square and symmetric)."""
@@ -49,9 +50,14 @@ FIELDS = ("matrix", "source", "rows", "cols", "nnz", "tool", "method", "order", 
           "colors", "lower_bound", "time_s", "verified", "error")
 """Columns of the CSV output, in order."""
 
-# bicoloring's distance-2 sub-colorings are quadratic in the longest row/column: an arrowhead
-# of size n costs ~n^2; runs whose pattern has a row or column longer than this are skipped.
-BICOLORING_MAX_DEGREE = 20_000
+DIST2_MAX_WORK = 10**8
+"""Runs whose distance-2 work exceeds this are skipped (a record with ``error`` says so): the
+dynamic column / row orders, and bicoloring's dozens of distance-2 sub-colorings, visit every
+pair of entries sharing a row or a column, ``sum(row lengths^2) + sum(column lengths^2)``
+steps (``2 n^2`` for an arrowhead of size n, 2·10^10 at 10^5)."""
+
+DIST2_ORDERS = ("smallest_last", "incidence_degree", "dynamic_largest_first", "best")
+"""Orders whose column / row colorings update distance-2 degrees pair by pair."""
 
 
 # --------------------------------------------------------------------------- generated suite
@@ -116,6 +122,7 @@ def arrowhead(n: int) -> sp.csr_array:
 
 _GENERATORS = {"banded": banded, "mesh2d": mesh2d, "mesh3d": mesh3d,
                "random": random_symmetric, "arrowhead": arrowhead}
+_ENTRIES_PER_ROW = {"banded": 5, "mesh2d": 5, "mesh3d": 7, "random": 9, "arrowhead": 3}
 
 
 def generate(problem: str, n: int) -> sp.csr_array:
@@ -128,12 +135,15 @@ def generate(problem: str, n: int) -> sp.csr_array:
 
 
 class Matrix:
-    """A benchmark input: a name, where it comes from, and a lazily loaded pattern."""
+    """A benchmark input: a name, where it comes from, a lazily loaded pattern and
+    ``cost``, a guess of its size (stored entries, or bytes of its file) that weighs it in
+    the progress estimate."""
 
-    def __init__(self, name: str, source: str, load):
+    def __init__(self, name: str, source: str, load, cost: float = 1.0):
         self.name = name
         self.source = source
         self._load = load
+        self.cost = float(cost)
 
     def load(self) -> sp.csr_array:
         return self._load()
@@ -151,7 +161,8 @@ def builtin_suite(sizes=DEFAULT_SIZES, problems=PROBLEMS) -> list[Matrix]:
                 raise ValueError(f"unknown built-in problem {prob!r}; accepted: "
                                  f"{', '.join(PROBLEMS)}")
             out.append(Matrix(f"{prob}-{n}", "builtin",
-                              lambda prob=prob, n=n: generate(prob, n)))
+                              lambda prob=prob, n=n: generate(prob, n),
+                              cost=n * _ENTRIES_PER_ROW[prob]))
     return out
 
 
@@ -187,7 +198,8 @@ def find_matrix_files(paths) -> list[Matrix]:
         else:
             raise FileNotFoundError(f"no such file or folder: {path}")
         for f in files:
-            out.append(Matrix(_stem(f), str(f), lambda f=f: load_pattern(f)))
+            out.append(Matrix(_stem(f), str(f), lambda f=f: load_pattern(f),
+                              cost=max(f.stat().st_size, 1)))
     return out
 
 
@@ -206,42 +218,84 @@ def shared_suitesparse_dir() -> Path | None:
 
 # --------------------------------------------------------------------------------- progress
 class Progress:
-    """A dependency-free progress bar on stderr.
+    """A dependency-free progress bar on stderr, advanced once per coloring.
 
-    On a terminal it redraws one line (``\\r``); otherwise (logs, pipes, tests) it prints a
-    line every 10 % so the output stays readable. ``enabled=False`` silences it.
+    Each step has a weight (its matrix's :attr:`Matrix.cost`) and a kind (its method); the
+    bar shows the fraction of the weight done. The estimate of the time left charges each
+    kind's remaining weight at the seconds per weight that kind has taken so far (the
+    overall rate for a kind not yet seen), so a slow method is not priced like a fast one
+    and small matrices first do not promise an early end; none is shown before 1 % of the
+    weight is done. :meth:`start` names the step under way before it runs. On a terminal it
+    redraws one line (``\\r``); otherwise (logs, pipes, tests) it prints a line every 10 % of
+    the weight. ``enabled=False`` silences it.
     """
 
-    def __init__(self, total: int, *, stream=None, width: int = 30, enabled: bool = True):
+    def __init__(self, total: int, *, weights: dict | None = None, stream=None,
+                 width: int = 30, enabled: bool = True):
         self.total = max(int(total), 1)
+        self.left = dict(weights) if weights else {None: float(self.total)}
+        self.total_weight = max(sum(self.left.values()), 1e-300)
         self.stream = stream if stream is not None else sys.stderr
         self.width = width
         self.enabled = enabled
         self.done = 0
-        self.start = time.perf_counter()
+        self.done_weight = 0.0
+        self.begin = self._last = time.perf_counter()
+        self._spent = {}          # kind -> [seconds, weight] of the timed steps done
         self._tty = bool(getattr(self.stream, "isatty", lambda: False)())
         self._last_decile = -1
 
+    def eta(self) -> float:
+        """Estimated seconds left (NaN before 1 % of the weight is done)."""
+        if self.done_weight < 0.01 * self.total_weight:
+            return float("nan")
+        seconds = sum(t for t, _ in self._spent.values())
+        weight = sum(w for _, w in self._spent.values())
+        overall = seconds / weight if weight > 0 else 0.0
+        rate = {k: (t / w if w > 0 else overall) for k, (t, w) in self._spent.items()}
+        return sum(left * rate.get(k, overall) for k, left in self.left.items())
+
     def _line(self, label: str) -> str:
-        frac = min(self.done / self.total, 1.0)
+        frac = min(self.done_weight / self.total_weight, 1.0)
         fill = int(round(frac * self.width))
         bar = "#" * fill + "." * (self.width - fill)
-        elapsed = time.perf_counter() - self.start
-        eta = elapsed / frac - elapsed if frac > 0 else float("nan")
-        eta_s = f" eta {eta:5.0f}s" if frac < 1 and math.isfinite(eta) else ""
+        elapsed = time.perf_counter() - self.begin
+        eta = self.eta()
+        eta_s = f" eta ~{eta:.0f}s" if frac < 1 and math.isfinite(eta) else ""
         return (f"[{bar}] {self.done}/{self.total} {100 * frac:3.0f}% "
                 f"{elapsed:6.1f}s{eta_s}  {label}")
 
-    def update(self, label: str = "", step: int = 1):
+    def _draw(self, label: str):
+        self.stream.write("\r" + self._line(label[:60]).ljust(120)[:120])
+        self.stream.flush()
+
+    def start(self, label: str):
+        """Show (on a terminal) that the step ``label`` is under way; its time starts now."""
+        self._last = time.perf_counter()
+        if self.enabled and self._tty:
+            self._draw(label + " ...")
+
+    def update(self, label: str = "", step: int = 1, weight: float | None = None, kind=None,
+               timed: bool = True):
+        """Count ``step`` finished steps of total ``weight`` (default ``step``) and ``kind``;
+        ``timed=False`` for skipped steps (their time says nothing of the rate)."""
+        weight = float(step if weight is None else weight)
+        now = time.perf_counter()
+        if timed:
+            spent = self._spent.setdefault(kind, [0.0, 0.0])
+            spent[0] += now - self._last
+            spent[1] += weight
+        self._last = now
+        if kind in self.left:
+            self.left[kind] = max(self.left[kind] - weight, 0.0)
         self.done += step
+        self.done_weight += weight
         if not self.enabled:
             return
         if self._tty:
-            line = self._line(label[:60])
-            self.stream.write("\r" + line.ljust(120)[:120])
-            self.stream.flush()
+            self._draw(label)
         else:
-            decile = int(10 * self.done / self.total)
+            decile = int(10 * min(self.done_weight / self.total_weight, 1.0))
             if decile != self._last_decile or self.done >= self.total:
                 self._last_decile = decile
                 self.stream.write(self._line(label) + "\n")
@@ -268,25 +322,49 @@ def warm_up(methods, orders):
     no benchmark time includes compilation (``"best"`` warms the orders it tries)."""
     from .coloring import BEST_ORDERS
 
-    tiny = _laplacian((3, 3))
+    # a mesh (full diagonal), a diagonal-free hub (star post-processing, long-row kernels)
+    hub = arrowhead(130)
+    hub.setdiag(0)
+    hub.eliminate_zeros()
+    tiny = (_laplacian((3, 3)), hub)
     expanded = []
     for o in orders:
         expanded.extend(BEST_ORDERS if o == "best" else [o])
     for m in methods:
         for o in dict.fromkeys(expanded):
-            color(tiny, m, o)
+            for p in tiny:
+                color(p, m, o)
+
+
+def distance2_work(pattern) -> int:
+    """``sum(row lengths^2) + sum(column lengths^2)``: the pairs of entries sharing a row or a
+    column, what distance-2 degrees and orders visit."""
+    rows = np.diff(pattern.indptr).astype(np.int64)
+    cols = np.bincount(pattern.indices, minlength=pattern.shape[1]).astype(np.int64)
+    return int(rows @ rows + cols @ cols)
 
 
 def _skip_reason(pattern, method) -> str | None:
+    """Why ``method`` is not run on ``pattern`` at all (``None``: it is)."""
     m, n = pattern.shape
     if method in SYMMETRIC_METHODS and m != n:
         return f"{method} needs a square pattern"
     if method == "bicoloring":
-        longest = max(int(np.diff(pattern.indptr).max(initial=0)),
-                      int(np.bincount(pattern.indices, minlength=n).max(initial=0)))
-        if longest > BICOLORING_MAX_DEGREE:
-            return (f"bicoloring skipped: a row/column holds {longest} nonzeros "
-                    f"(> {BICOLORING_MAX_DEGREE}; its cost is quadratic in that)")
+        work = distance2_work(pattern)
+        if work > DIST2_MAX_WORK:
+            return (f"bicoloring skipped: its distance-2 sub-colorings visit ~{work:.1e} "
+                    f"pairs of entries (> DIST2_MAX_WORK = {DIST2_MAX_WORK:.0e})")
+    return None
+
+
+def _order_skip_reason(pattern, method, order) -> str | None:
+    """Why ``method`` in ``order`` is not run on ``pattern`` (``None``: it is)."""
+    if method in ("column", "row") and order in DIST2_ORDERS:
+        work = distance2_work(pattern)
+        if work > DIST2_MAX_WORK:
+            return (f"{order} skipped: its distance-2 degree updates visit ~{work:.1e} pairs "
+                    f"of entries (> DIST2_MAX_WORK = {DIST2_MAX_WORK:.0e}); natural, "
+                    "largest_first and random still run")
     return None
 
 
@@ -357,7 +435,7 @@ def _record(mat, pattern, **kw):
 
 
 def run(matrices, methods=METHODS, orders=ORDERS, *, repeat=1, verify=True, vs=(),
-        progress=True, max_nnz=None, on_error=None, seed=0) -> list[dict]:
+        progress=True, max_nnz=None, on_error=None, seed=0, on_matrix=None) -> list[dict]:
     """Run every method x order on each matrix; returns the list of result records.
 
     ``matrices``: :class:`Matrix` objects (see :func:`builtin_suite`, :func:`find_matrix_files`)
@@ -366,6 +444,8 @@ def run(matrices, methods=METHODS, orders=ORDERS, *, repeat=1, verify=True, vs=(
     (``ValueError`` when CasADi is not installed). A matrix that cannot be loaded gets one
     record with ``error`` set and ``on_error(name, message)`` is called; the others still run.
     ``max_nnz`` skips larger matrices. ``progress``: draw a progress bar on stderr.
+    ``on_matrix(records)`` is called with each matrix's records as soon as it is done (see
+    :class:`ResultWriter`), so an interrupted run keeps what it finished.
     """
     methods = tuple(methods)
     orders = tuple(orders)
@@ -387,64 +467,91 @@ def run(matrices, methods=METHODS, orders=ORDERS, *, repeat=1, verify=True, vs=(
             for m in matrices]
     casadi_methods = [m for m in methods if casadi is not None and m in CASADI_METHODS]
     per_matrix = len(methods) * len(orders) + len(casadi_methods)
-    bar = Progress(len(mats) * per_matrix, enabled=progress)
     warm_up(methods, orders)
+    total_cost = sum(m.cost for m in mats)
+    weights = {m: len(orders) * total_cost for m in methods}
+    weights.update({("casadi", m): total_cost for m in casadi_methods})
+    bar = Progress(len(mats) * per_matrix, weights=weights, enabled=progress)
     results = []
     for mat in mats:
-        try:
-            pattern = mat.load()
-        except (OSError, ValueError) as exc:
-            msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            results.append({**{k: None for k in FIELDS}, "matrix": mat.name,
-                            "source": mat.source, "tool": "sparsehess", "error": msg})
-            if on_error is not None:
-                on_error(mat.name, msg)
-            bar.update(f"{mat.name}: unreadable", per_matrix)
-            continue
-        if max_nnz is not None and pattern.nnz > max_nnz:
-            bar.update(f"{mat.name}: skipped (nnz {pattern.nnz} > {max_nnz})", per_matrix)
-            continue
-        for method in methods:
-            reason = _skip_reason(pattern, method)
-            for order in orders:
-                if reason is not None:
-                    results.append(_record(mat, pattern, method=method, order=order,
-                                           error=reason))
-                else:
-                    try:
-                        c, t, ok = color_one(pattern, method, order, repeat=repeat,
-                                             verify=verify, seed=seed)
-                        results.append(_record(mat, pattern, method=method, order=order,
-                                               chosen_order=c.chosen_order, colors=c.ncolors,
-                                               lower_bound=c.lower_bound, time_s=t,
-                                               verified=ok))
-                    except ValueError as exc:
-                        results.append(_record(mat, pattern, method=method, order=order,
-                                               error=str(exc).splitlines()[0]))
-                bar.update(f"{mat.name} {method} {order}")
-            if method in casadi_methods:
-                if reason is None:
-                    try:
-                        colors, k, t = casadi_coloring(casadi, pattern, method, repeat)
-                    except Exception as exc:  # noqa: BLE001 - CasADi raises RuntimeError
-                        results.append(_record(mat, pattern, tool="casadi", method=method,
-                                               order=CASADI_METHODS[method],
-                                               error="casadi: " + _first_line(exc)))
-                    else:
-                        ok = None
-                        if verify:
-                            ok = bool(check_coloring(pattern, colors, method,
-                                                     raise_on_failure=False))
-                        results.append(_record(mat, pattern, tool="casadi", method=method,
-                                               order=CASADI_METHODS[method], colors=k,
-                                               chosen_order=CASADI_METHODS[method],
-                                               time_s=t, verified=ok))
-                else:
-                    results.append(_record(mat, pattern, tool="casadi", method=method,
-                                           order=CASADI_METHODS[method], error=reason))
-                bar.update(f"{mat.name} {method} casadi")
+        first = len(results)
+        _color_matrix(mat, methods, orders, casadi_methods, casadi, results, bar,
+                      repeat=repeat, verify=verify, seed=seed, max_nnz=max_nnz,
+                      on_error=on_error)
+        if on_matrix is not None and len(results) > first:
+            on_matrix(results[first:])
     bar.close()
     return results
+
+
+def _skip_matrix(bar, label, mat, methods, orders, casadi_methods):
+    """Advance ``bar`` past every step of ``mat`` (not loaded or skipped whole)."""
+    for method in methods:
+        bar.update(label, len(orders), len(orders) * mat.cost, kind=method, timed=False)
+    for method in casadi_methods:
+        bar.update(label, 1, mat.cost, kind=("casadi", method), timed=False)
+
+
+def _color_matrix(mat, methods, orders, casadi_methods, casadi, results, bar, *, repeat,
+                  verify, seed, max_nnz, on_error):
+    """Append the records of every method x order (and CasADi) on ``mat`` to ``results``."""
+    try:
+        bar.start(f"{mat.name}: loading")
+        pattern = mat.load()
+    except (OSError, ValueError, MemoryError) as exc:
+        msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        results.append({**{k: None for k in FIELDS}, "matrix": mat.name,
+                        "source": mat.source, "tool": "sparsehess", "error": msg})
+        if on_error is not None:
+            on_error(mat.name, msg)
+        _skip_matrix(bar, f"{mat.name}: unreadable", mat, methods, orders, casadi_methods)
+        return
+    if max_nnz is not None and pattern.nnz > max_nnz:
+        _skip_matrix(bar, f"{mat.name}: skipped (nnz {pattern.nnz} > {max_nnz})", mat,
+                     methods, orders, casadi_methods)
+        return
+    for method in methods:
+        reason = _skip_reason(pattern, method)
+        for order in orders:
+            bar.start(f"{mat.name} {method} {order}")
+            why = reason or _order_skip_reason(pattern, method, order)
+            if why is not None:
+                results.append(_record(mat, pattern, method=method, order=order, error=why))
+            else:
+                try:
+                    c, t, ok = color_one(pattern, method, order, repeat=repeat,
+                                         verify=verify, seed=seed)
+                    results.append(_record(mat, pattern, method=method, order=order,
+                                           chosen_order=c.chosen_order, colors=c.ncolors,
+                                           lower_bound=c.lower_bound, time_s=t,
+                                           verified=ok))
+                except ValueError as exc:
+                    results.append(_record(mat, pattern, method=method, order=order,
+                                           error=str(exc).splitlines()[0]))
+            bar.update(f"{mat.name} {method} {order}", weight=mat.cost, kind=method,
+                       timed=why is None)
+        if method in casadi_methods:
+            if reason is None:
+                try:
+                    colors, k, t = casadi_coloring(casadi, pattern, method, repeat)
+                except Exception as exc:  # noqa: BLE001 - CasADi raises RuntimeError
+                    results.append(_record(mat, pattern, tool="casadi", method=method,
+                                           order=CASADI_METHODS[method],
+                                           error="casadi: " + _first_line(exc)))
+                else:
+                    ok = None
+                    if verify:
+                        ok = bool(check_coloring(pattern, colors, method,
+                                                 raise_on_failure=False))
+                    results.append(_record(mat, pattern, tool="casadi", method=method,
+                                           order=CASADI_METHODS[method], colors=k,
+                                           chosen_order=CASADI_METHODS[method],
+                                           time_s=t, verified=ok))
+            else:
+                results.append(_record(mat, pattern, tool="casadi", method=method,
+                                       order=CASADI_METHODS[method], error=reason))
+            bar.update(f"{mat.name} {method} casadi", weight=mat.cost,
+                       kind=("casadi", method), timed=reason is None)
 
 
 # ---------------------------------------------------------------------------------- outputs
@@ -580,36 +687,70 @@ def summary_markdown(results) -> str:
     return "\n".join(lines) + "\n"
 
 
+class ResultWriter:
+    """Results written as they come: ``results.csv`` gets each matrix's rows appended (and
+    flushed), ``results.json`` is rewritten (atomically) after each matrix, so an interrupted
+    run keeps every finished matrix. Creating it makes ``out_dir`` and fails at once
+    (``OSError`` naming the folder) when the folder cannot be written."""
+
+    def __init__(self, out_dir):
+        self.out = Path(out_dir)
+        try:
+            self.out.mkdir(parents=True, exist_ok=True)
+            self._csv = open(self.out / "results.csv", "w", newline="")
+        except OSError as exc:
+            raise OSError(f"cannot write results to {self.out}: "
+                          f"{exc.strerror or exc}") from exc
+        self._rows = csv.DictWriter(self._csv, fieldnames=FIELDS, extrasaction="ignore")
+        self._rows.writeheader()
+        self._csv.flush()
+        self.records = []
+        self._write_json()
+
+    def _write_json(self):
+        tmp = self.out / "results.json.tmp"
+        tmp.write_text(json.dumps([{k: r.get(k) for k in FIELDS} for r in self.records],
+                                  indent=1))
+        os.replace(tmp, self.out / "results.json")
+
+    def add(self, records):
+        """Append ``records`` (one matrix's, usually) to both files."""
+        for r in records:
+            self._rows.writerow({k: ("" if r.get(k) is None else r.get(k)) for k in FIELDS})
+        self._csv.flush()
+        self.records.extend(records)
+        self._write_json()
+
+    def finish(self, *, plots=True) -> dict:
+        """Close the CSV and write ``summary.md`` and (``plots`` and matplotlib installed)
+        ``colors.png``, ``time_vs_nnz.png``. Returns ``{kind: path}``; when the plots are
+        skipped because matplotlib is missing, ``"plots_skipped"`` holds why."""
+        self._csv.close()
+        out, results = self.out, self.records
+        written = {"csv": out / "results.csv", "json": out / "results.json"}
+        path = out / "summary.md"
+        path.write_text(summary_markdown(results))
+        written["markdown"] = path
+        if plots:
+            try:
+                from . import plot
+                ok = [r for r in results if _ok(r)]
+                if ok:
+                    plot.colors_by_method(ok, path=out / "colors.png")
+                    written["colors_png"] = out / "colors.png"
+                if any(r.get("time_s") for r in ok):
+                    plot.time_vs_nnz(ok, path=out / "time_vs_nnz.png")
+                    written["time_png"] = out / "time_vs_nnz.png"
+            except ImportError as exc:
+                written["plots_skipped"] = str(exc)
+        return written
+
+
 def write_outputs(results, out_dir, *, plots=True) -> dict:
     """Write ``results.csv``, ``results.json``, ``summary.md`` and (``plots`` and matplotlib
-    installed) ``colors.png``, ``time_vs_nnz.png`` into ``out_dir``. Returns ``{kind: path}``;
-    when the plots are skipped because matplotlib is missing, ``"plots_skipped"`` holds why."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    written = {}
-    path = out / "results.csv"
-    with open(path, "w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=FIELDS, extrasaction="ignore")
-        w.writeheader()
-        for r in results:
-            w.writerow({k: ("" if r.get(k) is None else r.get(k)) for k in FIELDS})
-    written["csv"] = path
-    path = out / "results.json"
-    path.write_text(json.dumps([{k: r.get(k) for k in FIELDS} for r in results], indent=1))
-    written["json"] = path
-    path = out / "summary.md"
-    path.write_text(summary_markdown(results))
-    written["markdown"] = path
-    if plots:
-        try:
-            from . import plot
-            ok = [r for r in results if _ok(r)]
-            if ok:
-                plot.colors_by_method(ok, path=out / "colors.png")
-                written["colors_png"] = out / "colors.png"
-            if any(r.get("time_s") for r in ok):
-                plot.time_vs_nnz(ok, path=out / "time_vs_nnz.png")
-                written["time_png"] = out / "time_vs_nnz.png"
-        except ImportError as exc:
-            written["plots_skipped"] = str(exc)
-    return written
+    installed) ``colors.png``, ``time_vs_nnz.png`` into ``out_dir`` at once (see
+    :class:`ResultWriter` for writing them as a run goes). Returns ``{kind: path}``; when the
+    plots are skipped because matplotlib is missing, ``"plots_skipped"`` holds why."""
+    writer = ResultWriter(out_dir)
+    writer.add(results)
+    return writer.finish(plots=plots)

@@ -45,13 +45,31 @@ def _csv_list(text: str) -> list[str]:
     return [t.strip() for t in text.split(",") if t.strip()]
 
 
+def _int_at_least(lowest: int):
+    """argparse type: an integer >= ``lowest`` (a one-line usage error otherwise)."""
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        if value < lowest:
+            raise argparse.ArgumentTypeError(f"must be at least {lowest}, got {value}")
+        return value
+    return parse
+
+
+MIN_SIZE = 2
+"""Smallest built-in suite size ``--sizes`` accepts."""
+
+
 def _int_list(text: str) -> list[int]:
     try:
         out = [int(float(t)) for t in _csv_list(text)]
-    except ValueError:
+    except (ValueError, OverflowError):
         raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}")
-    if not out or min(out) < 1:
-        raise argparse.ArgumentTypeError(f"sizes must be positive integers, got {text!r}")
+    if not out or min(out) < MIN_SIZE:
+        raise argparse.ArgumentTypeError(f"sizes must be integers of at least {MIN_SIZE}, "
+                                         f"got {text!r}")
     return out
 
 
@@ -70,6 +88,7 @@ def _choices_list(allowed, what):
 
 # ---------------------------------------------------------------------------------- parser
 def build_parser() -> argparse.ArgumentParser:
+    from . import __version__
     from .coloring import METHODS, ORDERS  # numpy/scipy/numba only, no JAX
     from .bench import DEFAULT_SIZES, PROBLEMS
 
@@ -79,6 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
                                  "patterns, benchmark colorings, run the demo.")
     parser.add_argument("--debug", action="store_true",
                         help="show Python tracebacks instead of one-line errors")
+    parser.add_argument("--version", action="version", version=f"sparsehess {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
                                 parser_class=_Parser)
 
@@ -92,8 +112,9 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--order", default="largest_first", choices=orders,
                    help="vertex order (best: try several, keep the fewest colors); "
                         "default largest_first")
-    c.add_argument("--seed", type=int, default=0, help="seed of the random order")
-    c.add_argument("--repeat", type=int, default=1,
+    c.add_argument("--seed", type=_int_at_least(0), default=0,
+                   help="seed of the random order (default 0)")
+    c.add_argument("--repeat", type=_int_at_least(1), default=1,
                    help="time the best of this many colorings (default 1)")
     c.add_argument("--json", action="store_true", help="print one JSON object")
     c.add_argument("--seeds", metavar="OUT.npz",
@@ -123,9 +144,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"built-in suite problems (default all: {','.join(PROBLEMS)})")
     b.add_argument("--out", default="bench_out", metavar="DIR",
                    help="output folder (default bench_out)")
-    b.add_argument("--repeat", type=int, default=1,
+    b.add_argument("--repeat", type=_int_at_least(1), default=1,
                    help="time the best of this many runs of each coloring (default 1)")
-    b.add_argument("--max-nnz", type=int, default=None, metavar="N",
+    b.add_argument("--seed", type=_int_at_least(0), default=0,
+                   help="seed of the random order (default 0)")
+    b.add_argument("--max-nnz", type=_int_at_least(0), default=None, metavar="N",
                    help="skip matrices with more nonzeros than this")
     b.add_argument("--vs", action="append", default=[], choices=("casadi",),
                    help="also time CasADi's star/column colorings (needs casadi)")
@@ -163,8 +186,6 @@ def cmd_color(args) -> int:
     from .bench import _best_time
     from .coloring import check_coloring, color, load_pattern
 
-    if args.repeat < 1:
-        raise UsageError("--repeat must be at least 1")
     if args.seeds and not args.seeds.lower().endswith(".npz"):
         raise UsageError(f"--seeds {args.seeds}: the output file must end in .npz")
     t0 = time.perf_counter()
@@ -248,12 +269,11 @@ def cmd_color(args) -> int:
 def cmd_bench(args) -> int:
     from . import bench
 
-    if args.repeat < 1:
-        raise UsageError("--repeat must be at least 1")
     if args.paths:
         matrices = bench.find_matrix_files(args.paths)
     else:
         matrices = bench.builtin_suite(sizes=args.sizes, problems=args.problems)
+    writer = bench.ResultWriter(args.out)      # made and checked before the first matrix
     failed = []
 
     def on_error(name, msg):
@@ -261,11 +281,20 @@ def cmd_bench(args) -> int:
         sys.stderr.write(f"sparsehess bench: skipped {name}: {msg}\n")
 
     t0 = time.perf_counter()
-    results = bench.run(matrices, methods=args.methods, orders=args.orders, repeat=args.repeat,
-                        verify=not args.no_verify, vs=tuple(args.vs),
-                        progress=not args.quiet, max_nnz=args.max_nnz, on_error=on_error)
+    try:
+        bench.run(matrices, methods=args.methods, orders=args.orders, repeat=args.repeat,
+                  verify=not args.no_verify, vs=tuple(args.vs), progress=not args.quiet,
+                  max_nnz=args.max_nnz, on_error=on_error, seed=args.seed,
+                  on_matrix=writer.add)
+    except KeyboardInterrupt:
+        writer.finish(plots=False)
+        done = len(dict.fromkeys(r["matrix"] for r in writer.records))
+        sys.stderr.write(f"\nsparsehess bench: interrupted; the {done} finished matrices are "
+                         f"in {writer.out / 'results.csv'} and results.json\n")
+        return 130
     elapsed = time.perf_counter() - t0
-    written = bench.write_outputs(results, args.out, plots=not args.no_plots)
+    results = writer.records
+    written = writer.finish(plots=not args.no_plots)
     if not args.quiet:
         print(bench.summary_markdown(results))
         print(f"{len(results)} results in {elapsed:.1f} s; written:")

@@ -72,6 +72,11 @@ def _coo(pattern):
     return p.row[keep].astype(np.int64), p.col[keep].astype(np.int64), p.shape
 
 
+RASTER_POINTS = 5_000
+"""Scatter layers with more points than this are rasterized in vector outputs (SVG, PDF), so
+their size stays bounded (a bitmap at the figure's dpi) whatever the number of nonzeros."""
+
+
 def _subsample(n, max_points, seed=0):
     if n <= max_points:
         return None
@@ -79,9 +84,10 @@ def _subsample(n, max_points, seed=0):
 
 
 def _marker_size(shape, npoints, axis_px=500):
-    """Square marker side in points: about one cell of the matrix, within [0.3, 8]."""
+    """Square marker side in points: about one cell of the matrix, within [0.7, 8] (0.7 pt:
+    about a pixel at the default dpi, so thin lines of a large matrix stay visible)."""
     cell = axis_px / max(shape[0], shape[1], 1)
-    return float(np.clip(cell * 0.72, 0.3, 8.0))
+    return float(np.clip(cell * 0.72, 0.7, 8.0))
 
 
 def _entry_colors(coloring, rows, cols):
@@ -101,15 +107,17 @@ def _scatter(ax, rows, cols, shape, idx, palette, *, max_points, marker="s", tit
     sel = _subsample(rows.size, max_points)
     note = ""
     if sel is not None:
-        rows, cols, idx = rows[sel], cols[sel], idx[sel]
-        note = f" ({max_points:,} of the nonzeros shown)"
+        note = f"\n({max_points:,} of {rows.size:,} shown)"
+        rows, cols = rows[sel], cols[sel]
+        idx = None if idx is None else idx[sel]
     size = _marker_size(shape, rows.size)
     if idx is None:
         c = "#1f4e79"
     else:
         c = np.where((idx >= 0)[:, None], palette[np.maximum(idx, 0) % len(palette)],
                      np.array([0.6, 0.6, 0.6]))
-    ax.scatter(cols, rows, s=size ** 2, c=c, marker=marker, linewidths=0)
+    ax.scatter(cols, rows, s=size ** 2, c=c, marker=marker, linewidths=0,
+               rasterized=rows.size > RASTER_POINTS)
     ax.set_xlim(-0.5, shape[1] - 0.5)
     ax.set_ylim(shape[0] - 0.5, -0.5)
     ax.xaxis.tick_top()
@@ -169,13 +177,13 @@ def compressed(pattern, coloring, *, path=None, max_points=200_000):
     panels = _compressed_counts(coloring)
     shape = coloring.pattern.shape
     panels = [(c, kind) for c, kind in panels if min(c.shape) > 0]
-    widths = [1.0] + [1.0 if kind == "row" else max(min(c.shape[1] / max(shape[1], 1), 1.0), 0.4)
+    widths = [1.0] + [1.0 if kind == "row" else max(min(c.shape[1] / max(shape[1], 1), 1.0), 0.5)
                       for c, kind in panels]
     fig = _new_figure((5.0 * sum(widths) + 0.5, 5.6))
     axes = fig.subplots(1, len(panels) + 1, width_ratios=widths)
     spy(pattern if coloring.method in ("column", "row", "bicoloring") else coloring.pattern,
         coloring, ax=axes[0], max_points=max_points,
-        title=f"original {shape[0]} × {shape[1]}, nnz = {coloring.pattern.nnz:,}")
+        title=f"original {shape[0]} × {shape[1]}\nnnz = {coloring.pattern.nnz:,}")
     offset = 0
     for ax, (counts, kind) in zip(axes[1:], panels):
         k = counts.shape[1] if kind == "column" else counts.shape[0]
@@ -185,13 +193,14 @@ def compressed(pattern, coloring, *, path=None, max_points=200_000):
         palette = _palette(coloring.ncolors)
         single = v == 1
         label = "A S" if kind == "column" else "Sᵀ A"
-        title = (f"compressed {label}\n{counts.shape[0]} × {counts.shape[1]}, "
+        title = (f"compressed {label}\n{counts.shape[0]} × {counts.shape[1]}\n"
                  f"{k} color{'s' if k != 1 else ''}")
         _scatter(ax, r[single], c[single], counts.shape, color_idx[single], palette,
                  max_points=max_points, title=title)
         if (~single).any():
             ax.scatter(c[~single], r[~single], s=_marker_size(counts.shape, 0) ** 2 * 1.6,
                        c="black", marker="x", linewidths=0.8,
+                       rasterized=int((~single).sum()) > RASTER_POINTS,
                        label=f"sum of ≥ 2 nonzeros ({int((~single).sum()):,})")
             ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.01), fontsize=7,
                       frameon=False, handlelength=0)

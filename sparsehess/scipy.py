@@ -6,14 +6,17 @@ and ``Newton-CG`` take a sparse ``hess``; ``trust-ncg`` and ``trust-krylov`` onl
 need a dense Hessian; ``NonlinearConstraint`` defaults to a dense BFGS approximation.  This
 module supplies each method the form it accepts.
 
-    minimize(f, x0, method="trust-constr", *, constraints=(), bounds=None, options=None, **kw)
-        drop-in for scipy.optimize.minimize; f is a JAX-traceable scalar function of x
+    minimize(f, x0, args=(), method="trust-constr", jac=None, hess=None, hessp=None,
+             bounds=None, constraints=(), tol=None, callback=None, options=None, **kw)
+        drop-in for scipy.optimize.minimize (same positional order); f is a JAX-traceable
+        scalar function of x
     Objective(f, x0)
         fun / jac / hess / hessp / hessian_structure() / hessian_values(x) for calling SciPy
         (or cyipopt) yourself; value and gradient are computed once per point; hess_coo
         for cyipopt.minimize_ipopt (constraints: sparsehess.ipopt.constraint_dicts)
-    NonlinearConstraint(c, lb, ub, x0)
-        scipy.optimize.NonlinearConstraint with a sparse csr ``jac`` and a sparse
+    NonlinearConstraint(c, lb, ub, x0, *, args=(), keep_feasible=False)
+        scipy.optimize.NonlinearConstraint (fun, lb, ub first, as in SciPy; x0 where SciPy
+        has jac, the rest keyword-only) with a sparse csr ``jac`` and a sparse
         ``hess(x, v)`` = Hessian of v . c(x) (one coloring of the union pattern)
     least_squares(r, x0, **kw)
         scipy.optimize.least_squares with a sparse Jacobian and the lsmr trust-region solver
@@ -540,10 +543,16 @@ class NonlinearConstraint(_so.NonlinearConstraint):
     the constraint Hessians' patterns, valid for every v) and are fixed afterwards:
     ``jacobian_structure()``, ``hessian_structure()``.  ``c`` must be JAX-traceable and
     take x in x0's shape (plus ``args``).
+
+    ``c, lb, ub`` come first, as in SciPy; the fourth argument is ``x0`` (SciPy's ``jac``
+    there is computed exactly here), everything after it is keyword-only.  A ``jac`` /
+    ``hess`` / finite-difference option, or a fourth argument that is a string or a
+    function (SciPy's ``jac``), raises ``TypeError`` saying so.
     """
 
-    def __init__(self, c, lb, ub, x0, args=(), *, keep_feasible=False, jac_method="auto",
-                 hess_method="auto", order="largest_first", dtype=None):
+    def __init__(self, c, lb, ub, x0, *extra, args=(), keep_feasible=False, jac_method="auto",
+                 hess_method="auto", order="largest_first", dtype=None, **scipy_only):
+        _refuse_scipy_derivatives(x0, extra, scipy_only)
         self.vector = _VectorFunction(c, x0, args, jac_method=jac_method, order=order,
                                       dtype=dtype)
         vec = self.vector
@@ -621,6 +630,24 @@ class NonlinearConstraint(_so.NonlinearConstraint):
                                        keep_feasible=self.keep_feasible)
 
 
+def _refuse_scipy_derivatives(x0, extra, scipy_only):
+    """TypeError for SciPy-style ``NonlinearConstraint(fun, lb, ub, jac, hess, ...)`` calls."""
+    usage = ("sparsehess.scipy.NonlinearConstraint(c, lb, ub, x0, *, args=(), "
+             "keep_feasible=False, jac_method=..., hess_method=..., order=..., dtype=...)")
+    if isinstance(x0, str) or callable(x0):
+        raise TypeError(f"NonlinearConstraint: the fourth argument is x0, the point where "
+                        f"the sparsity is detected, got {x0!r} (SciPy's jac?); the Jacobian "
+                        f"and Hessian are computed exactly. Use {usage}")
+    if extra:
+        raise TypeError(f"NonlinearConstraint takes 4 positional arguments (c, lb, ub, x0), "
+                        f"got {4 + len(extra)}; pass the others by keyword: {usage}")
+    if scipy_only:
+        names = ", ".join(sorted(scipy_only))
+        raise TypeError(f"NonlinearConstraint got unexpected keyword argument(s) {names}: "
+                        f"jac and hess are computed exactly and finite-difference options do "
+                        f"not apply. Use {usage}")
+
+
 # --------------------------------------------------------------------------------------------
 # minimize
 
@@ -683,18 +710,23 @@ def _flatten_bounds(bounds, shape):
     return bounds
 
 
-def minimize(f, x0, method="trust-constr", *, args=(), constraints=(), bounds=None,
-             options=None, hess_method="auto", order="largest_first", dtype=None,
-             hessp_mode="auto", auto_constraints=True,
-             max_dense_bytes=DEFAULT_MAX_DENSE_BYTES, **kw):
+def minimize(f, x0, args=(), method="trust-constr", jac=None, hess=None, hessp=None,
+             bounds=None, constraints=(), tol=None, callback=None, options=None, *,
+             hess_method="auto", order="largest_first", dtype=None, hessp_mode="auto",
+             auto_constraints=True, max_dense_bytes=DEFAULT_MAX_DENSE_BYTES, **kw):
     """``scipy.optimize.minimize`` with exact sparse JAX derivatives of ``f(x, *args)``.
+
+    Positional arguments in SciPy's order (``minimize(f, x0, args, method, jac, hess,
+    hessp, bounds, constraints, tol, callback, options)``); the sparsehess options after
+    them are keyword-only.  ``args`` must be a tuple: a method name in its place (the
+    order of older sparsehess versions) raises ``TypeError`` saying to pass ``method=``.
 
     Supplies what ``method`` accepts (see :func:`method_derivatives`): a sparse ``hess``
     for "trust-constr" and "Newton-CG"; ``hessp`` for "trust-ncg" and "trust-krylov"; a
     dense ``hess`` for "trust-exact" and "dogleg" (refused with :class:`DenseHessianError`,
     naming the memory, when one n x n matrix exceeds ``max_dense_bytes``; likewise BFGS and
     SLSQP, which keep dense n x n matrices); ``jac`` only for the other gradient methods;
-    nothing for derivative-free ones.  ``jac`` / ``hess`` / ``hessp`` passed in ``kw`` are
+    nothing for derivative-free ones.  ``jac`` / ``hess`` / ``hessp`` given (not None) are
     used instead.  ``method=None`` means "trust-constr".
 
     Constraints: :class:`NonlinearConstraint` objects are passed as they are to
@@ -708,6 +740,11 @@ def minimize(f, x0, method="trust-constr", *, args=(), constraints=(), bounds=No
     ``evaluations`` (JAX evaluation counts) and ``hessian_ncolors`` (products per sparse
     Hessian, or None if no Hessian was built).
     """
+    if isinstance(args, str):
+        raise TypeError(f"minimize(f, x0, args, method, ...): the third positional argument is "
+                        f"args, as in scipy.optimize.minimize, got the string {args!r}; pass "
+                        f"the method by keyword: method={args!r}")
+    args = args if isinstance(args, tuple) else (args,)
     key = _method_key(method)
     if method is None:
         method = "trust-constr"
@@ -726,9 +763,13 @@ def minimize(f, x0, method="trust-constr", *, args=(), constraints=(), bounds=No
         derivatives["hessp"] = objective.hessp
     elif key in DENSE_HESS_METHODS:
         derivatives["hess"] = objective.hess_dense
-    for name in ("jac", "hess", "hessp"):
-        if name in kw:
-            derivatives[name] = kw.pop(name)
+    for name, given in (("jac", jac), ("hess", hess), ("hessp", hessp)):
+        if given is not None:
+            derivatives[name] = given
+    if tol is not None:
+        kw["tol"] = tol
+    if callback is not None:
+        kw["callback"] = callback
 
     if constraints is None:
         constraints = ()
