@@ -14,7 +14,8 @@ from . import bicoloring as _bicoloring
 from . import improve, kernels
 from .bounds import clique_bound
 from .checks import check_coloring
-from .graphs import adjacency, as_pattern, bipartite_augmented, csr_arrays, symmetrize, transpose_pattern
+from .graphs import (adjacency, as_pattern, bipartite_augmented, csr_arrays, symmetrize,
+                     transpose_arrays)
 from .matrix_market import load_pattern
 from .orders import ORDERS, vertex_order
 from .result import Coloring
@@ -50,7 +51,7 @@ class _Prepared:
         self.p = p
         if method in ("column", "row"):
             pp, pi = csr_arrays(p)
-            tp, ti = csr_arrays(transpose_pattern(p))
+            tp, ti = transpose_arrays(pp, pi, p.shape[1])
             if method == "column":
                 self.view = (p.shape[1], tp, ti, pp, pi, True)
                 self.lower = int(np.diff(pp).max(initial=0))
