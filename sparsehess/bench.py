@@ -46,7 +46,7 @@ SYMMETRIC_METHODS = ("star", "acyclic", "distance1")
 """Methods that need a square pattern."""
 
 FIELDS = ("matrix", "source", "rows", "cols", "nnz", "tool", "method", "order", "chosen_order",
-          "colors", "lower_bound", "time_s", "verified", "error")
+          "effort", "colors", "lower_bound", "time_s", "verified", "error")
 """Columns of the CSV output, in order."""
 
 # bicoloring's distance-2 sub-colorings are quadratic in the longest row/column: an arrowhead
@@ -290,9 +290,11 @@ def _skip_reason(pattern, method) -> str | None:
     return None
 
 
-def color_one(pattern, method, order, *, repeat=1, verify=True, seed=0):
-    """Color ``pattern`` once per repeat; returns ``(coloring, best_time, verified)``."""
-    coloring, t = _best_time(lambda: color(pattern, method, order, seed=seed), repeat)
+def color_one(pattern, method, order, *, repeat=1, verify=True, seed=0, effort=0.0):
+    """Color ``pattern`` once per repeat (``effort`` seconds of improvement past greedy);
+    returns ``(coloring, best_time, verified)``."""
+    coloring, t = _best_time(lambda: color(pattern, method, order, seed=seed, effort=effort),
+                             repeat)
     verified = None
     if verify:
         verified = bool(check_coloring(pattern, coloring, method, raise_on_failure=False))
@@ -350,14 +352,14 @@ def _first_line(exc) -> str:
 def _record(mat, pattern, **kw):
     rec = {"matrix": mat.name, "source": mat.source, "rows": int(pattern.shape[0]),
            "cols": int(pattern.shape[1]), "nnz": int(pattern.nnz), "tool": "sparsehess",
-           "method": None, "order": None, "chosen_order": None, "colors": None,
+           "method": None, "order": None, "chosen_order": None, "effort": None, "colors": None,
            "lower_bound": None, "time_s": None, "verified": None, "error": None}
     rec.update(kw)
     return rec
 
 
 def run(matrices, methods=METHODS, orders=ORDERS, *, repeat=1, verify=True, vs=(),
-        progress=True, max_nnz=None, on_error=None, seed=0) -> list[dict]:
+        progress=True, max_nnz=None, on_error=None, seed=0, effort=0.0) -> list[dict]:
     """Run every method x order on each matrix; returns the list of result records.
 
     ``matrices``: :class:`Matrix` objects (see :func:`builtin_suite`, :func:`find_matrix_files`)
@@ -366,6 +368,7 @@ def run(matrices, methods=METHODS, orders=ORDERS, *, repeat=1, verify=True, vs=(
     (``ValueError`` when CasADi is not installed). A matrix that cannot be loaded gets one
     record with ``error`` set and ``on_error(name, message)`` is called; the others still run.
     ``max_nnz`` skips larger matrices. ``progress``: draw a progress bar on stderr.
+    ``effort``: seconds of coloring improvement past greedy per coloring (ours only).
     """
     methods = tuple(methods)
     orders = tuple(orders)
@@ -413,9 +416,10 @@ def run(matrices, methods=METHODS, orders=ORDERS, *, repeat=1, verify=True, vs=(
                 else:
                     try:
                         c, t, ok = color_one(pattern, method, order, repeat=repeat,
-                                             verify=verify, seed=seed)
+                                             verify=verify, seed=seed, effort=effort)
                         results.append(_record(mat, pattern, method=method, order=order,
-                                               chosen_order=c.chosen_order, colors=c.ncolors,
+                                               chosen_order=c.chosen_order, effort=effort,
+                                               colors=c.ncolors,
                                                lower_bound=c.lower_bound, time_s=t,
                                                verified=ok))
                     except ValueError as exc:

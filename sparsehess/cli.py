@@ -2,7 +2,8 @@
 
 Commands::
 
-    sparsehess color FILE [--method M] [--order O] [--json] [--seeds OUT.npz] [--plot OUT.png]
+    sparsehess color FILE [--method M] [--order O] [--effort S] [--json] [--seeds OUT.npz]
+                          [--plot OUT.png]
     sparsehess bench [PATHS...] [--methods a,b] [--orders a,b] [--out DIR] [--vs casadi]
     sparsehess demo [-n N]
 
@@ -55,6 +56,16 @@ def _int_list(text: str) -> list[int]:
     return out
 
 
+def _seconds(text: str) -> float:
+    try:
+        t = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}")
+    if not t >= 0 or t == float("inf"):
+        raise argparse.ArgumentTypeError(f"seconds must be finite and >= 0, got {text!r}")
+    return t
+
+
 def _choices_list(allowed, what):
     def parse(text):
         items = _csv_list(text)
@@ -92,7 +103,11 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--order", default="largest_first", choices=orders,
                    help="vertex order (best: try several, keep the fewest colors); "
                         "default largest_first")
-    c.add_argument("--seed", type=int, default=0, help="seed of the random order")
+    c.add_argument("--seed", type=int, default=0,
+                   help="seed of the random order and of the improvement stage")
+    c.add_argument("--effort", type=_seconds, default=0.0, metavar="SECONDS",
+                   help="time to spend improving the greedy coloring (iterated greedy, tabu "
+                        "search; never more colors; default 0: plain greedy)")
     c.add_argument("--repeat", type=int, default=1,
                    help="time the best of this many colorings (default 1)")
     c.add_argument("--json", action="store_true", help="print one JSON object")
@@ -129,6 +144,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="skip matrices with more nonzeros than this")
     b.add_argument("--vs", action="append", default=[], choices=("casadi",),
                    help="also time CasADi's star/column colorings (needs casadi)")
+    b.add_argument("--effort", type=_seconds, default=0.0, metavar="SECONDS",
+                   help="time to spend improving each greedy coloring (default 0)")
     b.add_argument("--no-verify", action="store_true", help="skip check_coloring")
     b.add_argument("--no-plots", action="store_true", help="write no PNGs")
     b.add_argument("--quiet", action="store_true",
@@ -147,6 +164,11 @@ def _is_symmetric(p) -> bool:
         return False
     diff = (p != p.T)
     return diff.nnz == 0
+
+
+def _gap(ncolors: int, lower_bound: int) -> float | None:
+    """``ncolors / lower_bound`` (1.0 is proven optimal), None without a positive bound."""
+    return ncolors / lower_bound if lower_bound > 0 else None
 
 
 def _fmt_seconds(t: float) -> str:
@@ -180,8 +202,8 @@ def cmd_color(args) -> int:
     # load / compile the numba kernels on a tiny pattern first, so the time is the coloring's
     from .bench import warm_up
     warm_up([method], [args.order])
-    coloring, color_s = _best_time(lambda: color(pattern, method, args.order, seed=args.seed),
-                                   args.repeat)
+    coloring, color_s = _best_time(lambda: color(pattern, method, args.order, seed=args.seed,
+                                                 effort=args.effort), args.repeat)
     verified, problem = None, None
     if not args.no_verify:
         try:
@@ -192,6 +214,7 @@ def cmd_color(args) -> int:
     info = {"file": str(args.file), "rows": int(m), "cols": int(n), "nnz": int(pattern.nnz),
             "method": method, "order": args.order, "chosen_order": coloring.chosen_order,
             "colors": int(coloring.ncolors), "lower_bound": int(coloring.lower_bound),
+            "gap": _gap(coloring.ncolors, coloring.lower_bound), "effort_s": args.effort,
             "dense_passes": int(dense),
             "time_s": color_s, "load_s": load_s, "verified": verified}
     if method == "bicoloring":
@@ -229,8 +252,12 @@ def cmd_color(args) -> int:
         print(f"shape       {m} x {n} ({kind}{sym}); n = {n}")
         print(f"nnz         {pattern.nnz}")
         print(f"method      {method}, order {order}")
+        gap = "-" if info["gap"] is None else f"{info['gap']:.3f}"
         print(f"colors      {coloring.ncolors}{split}; lower bound {coloring.lower_bound}; "
+              f"gap {gap} (colors / lower bound); "
               f"{coloring.ncolors} {what} instead of {info['dense_passes']} dense")
+        if args.effort:
+            print(f"improved    for up to {args.effort:g} s after greedy (--effort)")
         print(f"time        {_fmt_seconds(color_s)} coloring (load {_fmt_seconds(load_s)})")
         if verified is None:
             print("verified    skipped (--no-verify)")
@@ -262,7 +289,7 @@ def cmd_bench(args) -> int:
 
     t0 = time.perf_counter()
     results = bench.run(matrices, methods=args.methods, orders=args.orders, repeat=args.repeat,
-                        verify=not args.no_verify, vs=tuple(args.vs),
+                        verify=not args.no_verify, vs=tuple(args.vs), effort=args.effort,
                         progress=not args.quiet, max_nnz=args.max_nnz, on_error=on_error)
     elapsed = time.perf_counter() - t0
     written = bench.write_outputs(results, args.out, plots=not args.no_plots)
