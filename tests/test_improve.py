@@ -17,16 +17,19 @@ IMPROVED = ("column", "row", "star", "acyclic", "distance1")
 SMALL_NNZ = 20_000
 
 
-def _shared(small: bool):
+def _shared():
+    """Every shared matrix; the larger ones marked slow and improved for 0.2 s, the others
+    for 3 rounds (fixed work)."""
     manifest = SUITE / "MANIFEST.csv"
     if not manifest.is_file():
-        return [pytest.param(None, marks=pytest.mark.skip("../shared/matrices is absent"))]
-    rows = list(csv.DictReader(manifest.open()))
+        return [pytest.param(None, None, marks=pytest.mark.skip("../shared/matrices is absent"))]
     out = []
-    for r in rows:
-        if (int(r["nnz_after_dropzeros"]) <= SMALL_NNZ) == small:
-            marks = () if small else (pytest.mark.slow,)
-            out.append(pytest.param(r["name"], id=r["name"], marks=marks))
+    for r in csv.DictReader(manifest.open()):
+        if int(r["nnz_after_dropzeros"]) <= SMALL_NNZ:
+            out.append(pytest.param(r["name"], {"rounds": 3}, id=r["name"]))
+        else:
+            out.append(pytest.param(r["name"], {"effort": 0.2}, id=r["name"],
+                                    marks=pytest.mark.slow))
     return out
 
 
@@ -40,24 +43,12 @@ def _improved_checks(p, method, **kw):
     return greedy, better
 
 
-def _symmetric_ok(p, method):
-    return method not in ("star", "acyclic", "distance1") or p.shape[0] == p.shape[1]
-
-
-@pytest.mark.parametrize("name", _shared(small=True))
-def test_improved_valid_on_small_shared_matrices(name):
+@pytest.mark.parametrize("name, budget", _shared())
+def test_improved_valid_on_shared_matrices(name, budget):
     p = load_pattern(SUITE / f"{name}.mtx.gz")
     for method in IMPROVED:
-        if _symmetric_ok(p, method):
-            _improved_checks(p, method, rounds=3, seed=1)
-
-
-@pytest.mark.parametrize("name", _shared(small=False))
-def test_improved_valid_on_large_shared_matrices(name):
-    p = load_pattern(SUITE / f"{name}.mtx.gz")
-    for method in IMPROVED:
-        if _symmetric_ok(p, method):
-            _improved_checks(p, method, effort=0.2, seed=1)
+        if method in ("column", "row") or p.shape[0] == p.shape[1]:
+            _improved_checks(p, method, seed=1, **budget)
 
 
 def _crown_edges(k):
@@ -138,9 +129,9 @@ def test_class_order_and_greedy_explicit_never_increase():
     upper = np.triu(rng.random((120, 120)) < 0.1, 1)
     adj = sp.csr_array((upper | upper.T).astype(np.int8))
     ptr, idx = adj.indptr.astype(np.int64), adj.indices.astype(np.int32)
-    colors = improve.greedy_explicit(rng.permutation(120).astype(np.int64), ptr, idx, 0)
+    colors = improve.greedy_explicit(rng.permutation(120).astype(np.int64), ptr, idx)
     for kind in range(4):
-        again = improve.greedy_explicit(improve.class_order(colors, kind, rng), ptr, idx, 0)
+        again = improve.greedy_explicit(improve.class_order(colors, kind, rng), ptr, idx)
         assert again.max() <= colors.max()
         assert check_coloring(adj, again, "distance1")
 

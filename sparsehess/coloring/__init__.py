@@ -14,8 +14,8 @@ from . import bicoloring as _bicoloring
 from . import improve, kernels
 from .bounds import clique_bound
 from .checks import check_coloring
-from .graphs import (adjacency, as_pattern, bipartite_augmented, csr_arrays, symmetrize,
-                     transpose_arrays)
+from .graphs import (adjacency, as_pattern, bipartite_augmented, csr_arrays, is_symmetric_arrays,
+                     symmetrize, transpose_arrays)
 from .matrix_market import load_pattern
 from .orders import ORDERS, vertex_order
 from .result import Coloring
@@ -51,7 +51,10 @@ class _Prepared:
         self.p = p
         if method in ("column", "row"):
             pp, pi = csr_arrays(p)
-            tp, ti = transpose_arrays(pp, pi, p.shape[1])
+            if p.shape[0] == p.shape[1] and is_symmetric_arrays(pp, pi):
+                tp, ti = pp, pi  # a structurally symmetric pattern is its own transpose
+            else:
+                tp, ti = transpose_arrays(pp, pi, p.shape[1])
             if method == "column":
                 self.view = (p.shape[1], tp, ti, pp, pi, True)
                 self.lower = int(np.diff(pp).max(initial=0))

@@ -96,22 +96,9 @@ def class_order(colors: np.ndarray, kind: int, rng: np.random.Generator) -> np.n
     return np.argsort(pos[colors], kind="stable").astype(np.int64)
 
 
-@njit(cache=True)
-def greedy_explicit(order, ptr, idx, ncolors):
+def greedy_explicit(order, ptr, idx):
     """First-fit coloring of the explicit graph ``(ptr, idx)`` in ``order`` (int64 colors)."""
-    n = ptr.size - 1
-    color = np.full(n, -1, dtype=np.int64)
-    forb = np.full(ncolors + n + 1, -1, dtype=np.int64)
-    for v in order:
-        for a in range(ptr[v], ptr[v + 1]):
-            c = color[idx[a]]
-            if c >= 0:
-                forb[c] = v
-        c = 0
-        while forb[c] == v:
-            c += 1
-        color[v] = c
-    return color
+    return kernels.greedy_coloring(order, ptr.size - 1, ptr, idx, ptr, idx, False)
 
 
 # -------------------------------------------------------------------------------- tabu
@@ -150,6 +137,23 @@ def _merge_class(ptr, idx, color, drop):
     for v in range(n):
         if color[v] > drop:
             color[v] -= 1
+
+
+@njit(cache=True, inline="always")
+def _relist(v, conflicting, pos, lst, nl):
+    """Add ``v`` to / remove it from the list ``lst[:nl]`` of conflicting vertices (``pos``:
+    its place, -1 when absent) as ``conflicting`` says; returns the new length."""
+    if conflicting and pos[v] < 0:
+        pos[v] = nl
+        lst[nl] = v
+        return nl + 1
+    if not conflicting and pos[v] >= 0:
+        last = lst[nl - 1]
+        lst[pos[v]] = last
+        pos[last] = pos[v]
+        pos[v] = -1
+        return nl - 1
+    return nl
 
 
 @njit(cache=True)
@@ -214,28 +218,8 @@ def tabu_steps(ptr, idx, color, gamma, tabu, conf, it0, steps, seed, tenure):
             gamma[w, bc] += 1
             cw = color[w]
             if cw == old or cw == bc:
-                inconf = gamma[w, cw] > 0
-                if inconf and pos[w] < 0:
-                    pos[w] = nl
-                    lst[nl] = w
-                    nl += 1
-                elif not inconf and pos[w] >= 0:
-                    last = lst[nl - 1]
-                    lst[pos[w]] = last
-                    pos[last] = pos[w]
-                    pos[w] = -1
-                    nl -= 1
-        inconf = gamma[bv, bc] > 0
-        if inconf and pos[bv] < 0:
-            pos[bv] = nl
-            lst[nl] = bv
-            nl += 1
-        elif not inconf and pos[bv] >= 0:
-            last = lst[nl - 1]
-            lst[pos[bv]] = last
-            pos[last] = pos[bv]
-            pos[bv] = -1
-            nl -= 1
+                nl = _relist(w, gamma[w, cw] > 0, pos, lst, nl)
+        nl = _relist(bv, gamma[bv, bc] > 0, pos, lst, nl)
         if conf < best_seen:
             best_seen = conf
     return conf, it
@@ -275,7 +259,7 @@ def improve_distance1(colors, ptr, idx, *, effort, seed=0, lower_bound=0, rounds
     for _ in range(8):
         if _ncolors(best) <= max(lower_bound, 1) or not budget.spend():
             return best
-        cur = greedy_explicit(class_order(cur, kind % 4, rng), ptr, idx, _ncolors(cur))
+        cur = greedy_explicit(class_order(cur, kind % 4, rng), ptr, idx)
         kind += 1
         if _ncolors(cur) < _ncolors(best):
             best = cur
@@ -297,7 +281,7 @@ def improve_distance1(colors, ptr, idx, *, effort, seed=0, lower_bound=0, rounds
             r += 1
         best = trial
         # iterated greedy on the new coloring can drop further classes at once
-        again = greedy_explicit(class_order(best, 0, rng), ptr, idx, k - 1)
+        again = greedy_explicit(class_order(best, 0, rng), ptr, idx)
         if _ncolors(again) < _ncolors(best):
             best = again
         k = _ncolors(best)
