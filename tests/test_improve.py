@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 import numpy as np
@@ -173,3 +174,79 @@ def test_published_targets(name, method, limit):
     p = load_pattern(path)
     c = color(p, method, "smallest_last", effort=60)
     assert c.ncolors <= limit and check_coloring(p, c, method)
+
+
+def _crown_jacobian_file(tmp_path, k=10):
+    edges = _crown_edges(k)
+    jac = sp.csr_array((np.ones(2 * len(edges)),
+                        (np.repeat(np.arange(len(edges)), 2), np.ravel(edges))),
+                       shape=(len(edges), 2 * k))
+    path = tmp_path / "crown.npz"
+    sp.save_npz(path, sp.csr_matrix(jac))
+    return path
+
+
+def test_cli_color_prints_gap_and_improves(tmp_path, capsys):
+    from sparsehess.cli import main
+    path = _crown_jacobian_file(tmp_path)
+    assert main(["color", str(path), "--method", "column", "--order", "natural"]) == 0
+    out = capsys.readouterr().out
+    assert "colors      10; lower bound 2; gap 5.000 (colors / lower bound)" in out
+    assert main(["color", str(path), "--method", "column", "--order", "natural",
+                 "--effort", "2", "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["colors"] == 2 and info["gap"] == 1.0 and info["verified"] is True
+    assert info["effort_s"] == 2.0
+
+
+def test_cli_rejects_bad_effort(tmp_path, capsys):
+    from sparsehess.cli import main
+    path = _crown_jacobian_file(tmp_path)
+    with pytest.raises(SystemExit):
+        main(["color", str(path), "--effort", "soon"])
+    assert "--effort" in capsys.readouterr().err
+
+
+def test_bench_run_records_effort(tmp_path):
+    from sparsehess import bench
+    path = _crown_jacobian_file(tmp_path)
+    res = bench.run(bench.find_matrix_files([path]), methods=("column",),
+                    orders=("natural",), progress=False, effort=1.0)
+    assert res[0]["effort"] == 1.0 and res[0]["colors"] == 2 and res[0]["verified"]
+
+
+def test_prepare_jacobian_effort_fewer_products():
+    import jax.numpy as jnp
+
+    from sparsehess import prepare_jacobian
+    k = 8
+    edges = np.array(_crown_edges(k))
+
+    def f(x):  # one output per crown edge: x_u * x_v
+        return x[edges[:, 0]] * x[edges[:, 1]]
+
+    x = jnp.linspace(0.5, 1.5, 2 * k)
+    plain = prepare_jacobian(f, x, method="column", order="natural")
+    fast = prepare_jacobian(f, x, method="column", order="natural", effort=2)
+    assert plain.coloring.ncolors == k and fast.coloring.ncolors == 2
+    import jax
+    np.testing.assert_allclose(np.asarray(fast(x).todense()), np.asarray(jax.jacfwd(f)(x)))
+
+
+def test_prepare_hessian_effort_matches_dense():
+    import jax
+    import jax.numpy as jnp
+
+    from sparsehess import prepare_hessian
+    edges = np.array(_crown_edges(6))
+
+    def f(x):
+        return jnp.sum(jnp.sin(x[edges[:, 0]] * x[edges[:, 1]])) + jnp.sum(x ** 4)
+
+    x = jnp.linspace(0.1, 1.2, 12)
+    for method in ("star", "acyclic"):
+        plain = prepare_hessian(f, x, method=method)
+        plan = prepare_hessian(f, x, method=method, effort=0.3)
+        assert plan.coloring.ncolors <= plain.coloring.ncolors
+        np.testing.assert_allclose(np.asarray(plan(x).todense()), np.asarray(jax.hessian(f)(x)),
+                                   rtol=1e-6, atol=1e-8)
