@@ -150,7 +150,8 @@ def _improved(prep: _Prepared, method: str, c: Coloring, effort: float, seed: in
     else:
         colors = improve.improve_by_orders(
             c.colors, lambda order: _symmetric_colors(prep, method, order), effort=effort,
-            seed=seed, lower_bound=prep.lower, rounds=rounds)
+            seed=seed, lower_bound=prep.lower, rounds=rounds,
+            degrees=np.diff(prep.adj[0]).astype(np.float64))
     return Coloring(method, c.order, c.shape, c.pattern, colors, lower,
                     chosen_order=c.chosen_order,
                     adjacency=prep.adj if method == "acyclic" else None)

@@ -288,9 +288,18 @@ def improve_distance1(colors, ptr, idx, *, effort, seed=0, lower_bound=0, rounds
     return best
 
 
-def improve_by_orders(colors, recolor, *, effort, seed=0, lower_bound=0, rounds=None):
+def perturbed_degree_order(degrees: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Largest degree first with ties, and degrees a few apart, shuffled: ``degree + noise``
+    with noise uniform in [0, s), s drawn from (0.5, 2, 5)."""
+    key = degrees + rng.random(degrees.size) * float(rng.choice([0.5, 2.0, 5.0]))
+    return np.argsort(-key, kind="stable").astype(np.int64)
+
+
+def improve_by_orders(colors, recolor, *, effort, seed=0, lower_bound=0, rounds=None,
+                      degrees=None):
     """Iterated greedy for colorings whose greedy kernel is not monotone in class orders (star,
-    acyclic): ``recolor(order) -> colors`` is run in class orders of the current coloring;
+    acyclic): ``recolor(order) -> colors`` is run in class orders of the current coloring
+    (and, every other round when ``degrees`` is given, in a :func:`perturbed_degree_order`);
     a result with no more colors becomes the current one, the fewest-color one is returned."""
     budget = _Budget(effort, rounds)
     rng = np.random.default_rng(seed)
@@ -298,7 +307,11 @@ def improve_by_orders(colors, recolor, *, effort, seed=0, lower_bound=0, rounds=
     cur = best
     kind = 0
     while _ncolors(best) > max(lower_bound, 1) and budget.spend():
-        trial = recolor(class_order(cur, kind % 4, rng))
+        if degrees is not None and kind % 2:
+            order = perturbed_degree_order(degrees, rng)
+        else:
+            order = class_order(cur, (kind // (1 if degrees is None else 2)) % 4, rng)
+        trial = recolor(order)
         kind += 1
         if _ncolors(trial) <= _ncolors(cur):
             cur = trial
