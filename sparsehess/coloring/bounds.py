@@ -8,25 +8,32 @@ from numba import njit
 
 
 @njit(cache=True)
-def greedy_clique(ptr, idx, mask, tries):
-    """Size of the largest clique grown greedily from each of the ``tries`` highest-degree
-    vertices of the graph ``(ptr, idx)`` (CSR, no self loops, symmetric) restricted to the
-    vertices where ``mask`` is True: candidates are the start's neighbours by decreasing
-    degree, each added when adjacent to every member so far. 0 for an empty vertex set."""
+def masked_degrees(ptr, idx, mask):
+    """Degrees in the subgraph of the vertices where ``mask`` is True (-1 outside it)."""
     n = ptr.size - 1
-    deg = np.zeros(n, dtype=np.int64)
+    deg = np.full(n, -1, dtype=np.int64)
     for v in range(n):
         if mask[v]:
+            d = 0
             for a in range(ptr[v], ptr[v + 1]):
                 if mask[idx[a]]:
-                    deg[v] += 1
-    starts = np.argsort(-deg, kind="mergesort")
+                    d += 1
+            deg[v] = d
+    return deg
+
+
+@njit(cache=True)
+def greedy_clique(ptr, idx, mask, deg, starts):
+    """Size of the largest clique grown greedily from each vertex of ``starts`` in the graph
+    ``(ptr, idx)`` (CSR, no self loops, symmetric) restricted to the vertices where ``mask``
+    is True: candidates are the start's neighbours by decreasing ``deg``, each added when
+    adjacent to every member so far."""
+    n = ptr.size - 1
     hits = np.zeros(n, dtype=np.int64)      # clique members adjacent to each vertex
     best = 0
-    for t in range(min(tries, n)):
-        v = starts[t]
+    for v in starts:
         if not mask[v]:
-            break
+            continue
         nb = idx[ptr[v]:ptr[v + 1]]
         cand = nb[np.argsort(-deg[nb], kind="mergesort")]
         size = 1
@@ -49,8 +56,16 @@ def greedy_clique(ptr, idx, mask, tries):
 
 def clique_bound(ptr: np.ndarray, idx: np.ndarray, mask: np.ndarray | None = None,
                  tries: int = 16) -> int:
-    """Greedy clique size of the graph ``(ptr, idx)`` (of the vertices where ``mask`` holds)."""
+    """Greedy clique size of the graph ``(ptr, idx)`` (of the vertices where ``mask`` holds),
+    grown from its ``tries`` highest-degree vertices; 0 for an empty vertex set."""
     n = ptr.size - 1
     if mask is None:
         mask = np.ones(n, dtype=np.bool_)
-    return int(greedy_clique(ptr, idx, mask, tries))
+        deg = np.diff(ptr)
+    else:
+        deg = masked_degrees(ptr, idx, mask)
+    if n == 0 or not mask.any():
+        return 0
+    top = np.argpartition(-deg, tries - 1)[:tries] if n > tries else np.arange(n)
+    starts = top[np.argsort(-deg[top], kind="stable")]
+    return int(greedy_clique(ptr, idx, mask, deg, starts))

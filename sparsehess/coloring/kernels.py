@@ -179,7 +179,7 @@ def _greedy_plain(order, n, ptr1, idx1, ptr2, idx2, dist2):
     return color
 
 
-PREFETCH_AHEAD = 4
+PREFETCH_AHEAD = 8
 """The distance-2 greedy touches the row blocks of the vertex this many steps ahead."""
 
 
@@ -234,7 +234,7 @@ def _greedy_dist2_bits(order, n, ptr1, idx1, ptr2, idx2, long_len, words):
             slot[i] = nlong
             nlong += 1
     blk = np.zeros(ptr2[nrows] + nrows, dtype=np.int32)
-    off = np.empty(idx1.size, dtype=np.int64)      # block of row idx1[a], or -1 - bitset slot
+    off = np.empty(idx1.size, dtype=np.int32)      # block of row idx1[a], or -1 - bitset slot
     for a in range(idx1.size):
         i = idx1[a]
         off[a] = ptr2[i] + i if slot[i] < 0 else -1 - slot[i]
@@ -301,7 +301,7 @@ def greedy_coloring(order, n, ptr1, idx1, ptr2, idx2, dist2):
     least ``max(64, words)`` entries, ``words`` the int64 words holding the largest possible
     color (:func:`_greedy_dist2_bits`, same colors as walking every row).
     """
-    if dist2 and ptr2.size > 1:
+    if dist2 and ptr2.size > 1 and ptr2[-1] + ptr2.size < 2**31:  # int32 block offsets
         words = (min(n, _dist2_degree_bound(n, ptr1, idx1, ptr2)) + 64) // 64
         return _greedy_dist2_bits(order, n, ptr1, idx1, ptr2, idx2, max(64, words), words)
     return _greedy_plain(order, n, ptr1, idx1, ptr2, idx2, dist2)
