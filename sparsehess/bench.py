@@ -47,7 +47,7 @@ SYMMETRIC_METHODS = ("star", "acyclic", "distance1")
 """Methods that need a square pattern."""
 
 FIELDS = ("matrix", "source", "rows", "cols", "nnz", "tool", "method", "order", "chosen_order",
-          "colors", "lower_bound", "time_s", "verified", "error")
+          "effort", "colors", "lower_bound", "time_s", "verified", "error")
 """Columns of the CSV output, in order."""
 
 DIST2_MAX_WORK = 10**8
@@ -368,9 +368,11 @@ def _order_skip_reason(pattern, method, order) -> str | None:
     return None
 
 
-def color_one(pattern, method, order, *, repeat=1, verify=True, seed=0):
-    """Color ``pattern`` once per repeat; returns ``(coloring, best_time, verified)``."""
-    coloring, t = _best_time(lambda: color(pattern, method, order, seed=seed), repeat)
+def color_one(pattern, method, order, *, repeat=1, verify=True, seed=0, effort=0.0):
+    """Color ``pattern`` once per repeat (``effort`` seconds of improvement past greedy);
+    returns ``(coloring, best_time, verified)``."""
+    coloring, t = _best_time(lambda: color(pattern, method, order, seed=seed, effort=effort),
+                             repeat)
     verified = None
     if verify:
         verified = bool(check_coloring(pattern, coloring, method, raise_on_failure=False))
@@ -428,14 +430,15 @@ def _first_line(exc) -> str:
 def _record(mat, pattern, **kw):
     rec = {"matrix": mat.name, "source": mat.source, "rows": int(pattern.shape[0]),
            "cols": int(pattern.shape[1]), "nnz": int(pattern.nnz), "tool": "sparsehess",
-           "method": None, "order": None, "chosen_order": None, "colors": None,
+           "method": None, "order": None, "chosen_order": None, "effort": None, "colors": None,
            "lower_bound": None, "time_s": None, "verified": None, "error": None}
     rec.update(kw)
     return rec
 
 
 def run(matrices, methods=METHODS, orders=ORDERS, *, repeat=1, verify=True, vs=(),
-        progress=True, max_nnz=None, on_error=None, seed=0, on_matrix=None) -> list[dict]:
+        progress=True, max_nnz=None, on_error=None, seed=0, on_matrix=None,
+        effort=0.0) -> list[dict]:
     """Run every method x order on each matrix; returns the list of result records.
 
     ``matrices``: :class:`Matrix` objects (see :func:`builtin_suite`, :func:`find_matrix_files`)
@@ -446,6 +449,7 @@ def run(matrices, methods=METHODS, orders=ORDERS, *, repeat=1, verify=True, vs=(
     ``max_nnz`` skips larger matrices. ``progress``: draw a progress bar on stderr.
     ``on_matrix(records)`` is called with each matrix's records as soon as it is done (see
     :class:`ResultWriter`), so an interrupted run keeps what it finished.
+    ``effort``: seconds of coloring improvement past greedy per coloring (ours only).
     """
     methods = tuple(methods)
     orders = tuple(orders)
@@ -476,7 +480,7 @@ def run(matrices, methods=METHODS, orders=ORDERS, *, repeat=1, verify=True, vs=(
     for mat in mats:
         first = len(results)
         _color_matrix(mat, methods, orders, casadi_methods, casadi, results, bar,
-                      repeat=repeat, verify=verify, seed=seed, max_nnz=max_nnz,
+                      repeat=repeat, verify=verify, seed=seed, effort=effort, max_nnz=max_nnz,
                       on_error=on_error)
         if on_matrix is not None and len(results) > first:
             on_matrix(results[first:])
@@ -493,7 +497,7 @@ def _skip_matrix(bar, label, mat, methods, orders, casadi_methods):
 
 
 def _color_matrix(mat, methods, orders, casadi_methods, casadi, results, bar, *, repeat,
-                  verify, seed, max_nnz, on_error):
+                  verify, seed, effort, max_nnz, on_error):
     """Append the records of every method x order (and CasADi) on ``mat`` to ``results``."""
     try:
         bar.start(f"{mat.name}: loading")
@@ -520,8 +524,9 @@ def _color_matrix(mat, methods, orders, casadi_methods, casadi, results, bar, *,
             else:
                 try:
                     c, t, ok = color_one(pattern, method, order, repeat=repeat,
-                                         verify=verify, seed=seed)
+                                         verify=verify, seed=seed, effort=effort)
                     results.append(_record(mat, pattern, method=method, order=order,
+                                           effort=effort,
                                            chosen_order=c.chosen_order, colors=c.ncolors,
                                            lower_bound=c.lower_bound, time_s=t,
                                            verified=ok))

@@ -2,7 +2,8 @@
 
 Commands::
 
-    sparsehess color FILE [--method M] [--order O] [--json] [--seeds OUT.npz] [--plot OUT.png]
+    sparsehess color FILE [--method M] [--order O] [--effort S] [--json] [--seeds OUT.npz]
+                          [--plot OUT.png]
     sparsehess bench [PATHS...] [--methods a,b] [--orders a,b] [--out DIR] [--vs casadi]
     sparsehess demo [-n N]
 
@@ -73,6 +74,16 @@ def _int_list(text: str) -> list[int]:
     return out
 
 
+def _seconds(text: str) -> float:
+    try:
+        t = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}")
+    if not t >= 0 or t == float("inf"):
+        raise argparse.ArgumentTypeError(f"seconds must be finite and >= 0, got {text!r}")
+    return t
+
+
 def _choices_list(allowed, what):
     def parse(text):
         items = _csv_list(text)
@@ -113,7 +124,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="vertex order (best: try several, keep the fewest colors); "
                         "default largest_first")
     c.add_argument("--seed", type=_int_at_least(0), default=0,
-                   help="seed of the random order (default 0)")
+                   help="seed of the random order and of the improvement stage (default 0)")
+    c.add_argument("--effort", type=_seconds, default=0.0, metavar="SECONDS",
+                   help="time to spend improving the greedy coloring (iterated greedy, tabu "
+                        "search; never more colors; default 0: plain greedy)")
     c.add_argument("--repeat", type=_int_at_least(1), default=1,
                    help="time the best of this many colorings (default 1)")
     c.add_argument("--json", action="store_true", help="print one JSON object")
@@ -152,6 +166,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="skip matrices with more nonzeros than this")
     b.add_argument("--vs", action="append", default=[], choices=("casadi",),
                    help="also time CasADi's star/column colorings (needs casadi)")
+    b.add_argument("--effort", type=_seconds, default=0.0, metavar="SECONDS",
+                   help="time to spend improving each greedy coloring (default 0)")
     b.add_argument("--no-verify", action="store_true", help="skip check_coloring")
     b.add_argument("--no-plots", action="store_true", help="write no PNGs")
     b.add_argument("--quiet", action="store_true",
@@ -170,6 +186,11 @@ def _is_symmetric(p) -> bool:
         return False
     diff = (p != p.T)
     return diff.nnz == 0
+
+
+def _gap(ncolors: int, lower_bound: int) -> float | None:
+    """``ncolors / lower_bound`` (1.0 is proven optimal), None without a positive bound."""
+    return ncolors / lower_bound if lower_bound > 0 else None
 
 
 def _fmt_seconds(t: float) -> str:
@@ -201,8 +222,8 @@ def cmd_color(args) -> int:
     # load / compile the numba kernels on a tiny pattern first, so the time is the coloring's
     from .bench import warm_up
     warm_up([method], [args.order])
-    coloring, color_s = _best_time(lambda: color(pattern, method, args.order, seed=args.seed),
-                                   args.repeat)
+    coloring, color_s = _best_time(lambda: color(pattern, method, args.order, seed=args.seed,
+                                                 effort=args.effort), args.repeat)
     verified, problem = None, None
     if not args.no_verify:
         try:
@@ -213,6 +234,7 @@ def cmd_color(args) -> int:
     info = {"file": str(args.file), "rows": int(m), "cols": int(n), "nnz": int(pattern.nnz),
             "method": method, "order": args.order, "chosen_order": coloring.chosen_order,
             "colors": int(coloring.ncolors), "lower_bound": int(coloring.lower_bound),
+            "gap": _gap(coloring.ncolors, coloring.lower_bound), "effort_s": args.effort,
             "dense_passes": int(dense),
             "time_s": color_s, "load_s": load_s, "verified": verified}
     if method == "bicoloring":
@@ -250,8 +272,12 @@ def cmd_color(args) -> int:
         print(f"shape       {m} x {n} ({kind}{sym}); n = {n}")
         print(f"nnz         {pattern.nnz}")
         print(f"method      {method}, order {order}")
+        gap = "-" if info["gap"] is None else f"{info['gap']:.3f}"
         print(f"colors      {coloring.ncolors}{split}; lower bound {coloring.lower_bound}; "
+              f"gap {gap} (colors / lower bound); "
               f"{coloring.ncolors} {what} instead of {info['dense_passes']} dense")
+        if args.effort:
+            print(f"improved    for up to {args.effort:g} s after greedy (--effort)")
         print(f"time        {_fmt_seconds(color_s)} coloring (load {_fmt_seconds(load_s)})")
         if verified is None:
             print("verified    skipped (--no-verify)")
@@ -284,7 +310,7 @@ def cmd_bench(args) -> int:
     try:
         bench.run(matrices, methods=args.methods, orders=args.orders, repeat=args.repeat,
                   verify=not args.no_verify, vs=tuple(args.vs), progress=not args.quiet,
-                  max_nnz=args.max_nnz, on_error=on_error, seed=args.seed,
+                  max_nnz=args.max_nnz, on_error=on_error, seed=args.seed, effort=args.effort,
                   on_matrix=writer.add)
     except KeyboardInterrupt:
         writer.finish(plots=False)

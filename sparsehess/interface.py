@@ -76,7 +76,7 @@ def _cached_transform(f, argnums, prepare, call=None, **options):
 
 
 def hessian(f, argnums=0, *, method="auto", order="largest_first", format="bcoo",
-            has_aux=False, chunk_size="auto"):
+            has_aux=False, chunk_size="auto", effort=0.0):
     """Sparse Hessian of ``f`` w.r.t. ``args[argnums]``, like ``jax.hessian``.
 
     Scalar f: an (n, n) matrix over the flattened inputs (``format``: "bcoo" =
@@ -89,10 +89,14 @@ def hessian(f, argnums=0, *, method="auto", order="largest_first", format="bcoo"
     Vector f (m outputs): every output's Hessian, a sparse (m, n, n) array, from
     forward-over-forward sweeps over pairs of colors of the Jacobian's column coloring
     (for a per-sample function of a C x D batch, C(C+1)/2 sweeps whatever D is).
+
+    ``effort``: seconds spent (once per signature) improving the coloring past greedy
+    (:func:`sparsehess.coloring.color`): fewer colors, fewer products per evaluation.
     """
     formats.check_format(format)
     return _cached_transform(f, argnums, plans.prepare_hessian, method=method, order=order,
-                             format=format, has_aux=has_aux, chunk_size=chunk_size)
+                             format=format, has_aux=has_aux, chunk_size=chunk_size,
+                             effort=effort)
 
 
 def hessian_diagonal(f, argnums=0, *, order="largest_first", has_aux=False, chunk_size="auto",
@@ -113,17 +117,19 @@ def hessian_diagonal(f, argnums=0, *, order="largest_first", has_aux=False, chun
 
 
 def jacobian(f, argnums=0, *, method="auto", order="largest_first", format="bcoo",
-             has_aux=False, chunk_size="auto"):
+             has_aux=False, chunk_size="auto", effort=0.0):
     """Sparse Jacobian of ``f`` w.r.t. ``args[argnums]``, like ``jax.jacfwd``.
 
     (m, n) over the flattened outputs and inputs; "dense" gives ``y.shape + x.shape`` for a
     single output and input array.  ``method``: "column" (one JVP per color), "row" (one
     VJP per color), "bicoloring" (both, for dense rows and columns) or "auto" (the cheapest,
-    a VJP counted as 1.5 JVPs).
+    a VJP counted as 1.5 JVPs).  ``effort``: seconds of coloring improvement, as in
+    :func:`hessian`.
     """
     formats.check_format(format)
     return _cached_transform(f, argnums, plans.prepare_jacobian, method=method, order=order,
-                             format=format, has_aux=has_aux, chunk_size=chunk_size)
+                             format=format, has_aux=has_aux, chunk_size=chunk_size,
+                             effort=effort)
 
 
 def jacobian_diagonal(f, argnums=0, *, order="largest_first", has_aux=False, chunk_size="auto"):
@@ -148,24 +154,25 @@ def value_grad_and_hessian(f, argnums=0, *, method="auto", order="largest_first"
 
 
 def prepare_hessian(f, *args, argnums=0, method="auto", order="largest_first", format="bcoo",
-                    has_aux=False, chunk_size="auto"):
+                    has_aux=False, chunk_size="auto", effort=0.0):
     """The plan ``hessian`` builds for the signature of ``args``, to inspect and reuse.
 
     ``.pattern``, ``.coloring``, ``.ncolors`` (sweeps per evaluation); call it with new
     arguments of the same signature to evaluate there.  Accepts vector-valued f too.
+    ``effort``: seconds of coloring improvement past greedy (see :func:`hessian`).
     """
     formats.check_format(format)
     return plans.prepare_hessian(f, args, argnums, method=method, order=order, format=format,
-                                 has_aux=has_aux, chunk_size=chunk_size,
+                                 has_aux=has_aux, chunk_size=chunk_size, effort=effort,
                                  constants=[False] * len(jax.tree_util.tree_leaves(args)))
 
 
 def prepare_jacobian(f, *args, argnums=0, method="auto", order="largest_first", format="bcoo",
-                     has_aux=False, chunk_size="auto"):
+                     has_aux=False, chunk_size="auto", effort=0.0):
     """The plan ``jacobian`` builds for the signature of ``args``; see prepare_hessian."""
     formats.check_format(format)
     return plans.prepare_jacobian(f, args, argnums, method=method, order=order, format=format,
-                                  has_aux=has_aux, chunk_size=chunk_size,
+                                  has_aux=has_aux, chunk_size=chunk_size, effort=effort,
                                   constants=[False] * len(jax.tree_util.tree_leaves(args)))
 
 

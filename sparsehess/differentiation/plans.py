@@ -211,28 +211,30 @@ def _all_equations(jaxpr):
 
 # ------------------------------------------------------------------ colorings
 
-def choose_hessian_coloring(pattern, method, order, per_evaluation=1, dtype=np.float64):
+def choose_hessian_coloring(pattern, method, order, per_evaluation=1, dtype=np.float64,
+                            effort=0.0):
     """Coloring of a Hessian pattern for ``method``.
 
     "auto" compares star (direct recovery) and acyclic (fewer colors, recovery by
     substitution) by estimated cost: ncolors HVPs of ``per_evaluation`` elements each plus
     the recovery of every nonzero.  Expensive functions get the fewest HVPs; cheap ones
     the cheapest recovery.  For a ``dtype`` narrower than float64, acyclic only where it is
-    as accurate as star up to LOW_PRECISION_MAX_TERMS.
+    as accurate as star up to LOW_PRECISION_MAX_TERMS.  ``effort``: seconds of the coloring
+    improvement stage (:func:`sparsehess.coloring.color`) for each coloring computed.
     """
     if method not in HESSIAN_METHODS:
         raise ValueError(f"hessian method={method!r} is not one of {HESSIAN_METHODS}")
     if method != "auto":
-        return color_pattern(pattern, method, order=order)
+        return color_pattern(pattern, method, order=order, effort=effort)
     def cost(method, ncolors, nnz):
         return (ncolors * HVP_NS_PER_ELEMENT * per_evaluation
                 + RECOVERY_NS_PER_NONZERO[method] * nnz)
 
-    star = color_pattern(pattern, "star", order=order)
+    star = color_pattern(pattern, "star", order=order, effort=effort)
     star_cost = cost("star", star.ncolors, star.pattern.nnz)
     if cost("acyclic", 1, star.pattern.nnz) >= star_cost:
         return star                  # even one acyclic color could not pay for substitution
-    acyclic = color_pattern(pattern, "acyclic", order=order)
+    acyclic = color_pattern(pattern, "acyclic", order=order, effort=effort)
     if cost("acyclic", acyclic.ncolors, acyclic.pattern.nnz) >= star_cost:
         return star
     if jnp.finfo(dtype).bits < 64 and acyclic._max_terms > LOW_PRECISION_MAX_TERMS:
@@ -240,11 +242,13 @@ def choose_hessian_coloring(pattern, method, order, per_evaluation=1, dtype=np.f
     return acyclic
 
 
-def choose_jacobian_coloring(pattern, method, order, complex_output=False, reverse=True):
+def choose_jacobian_coloring(pattern, method, order, complex_output=False, reverse=True,
+                             effort=0.0):
     """Column (JVPs), row (VJPs) or bicoloring (both); "auto" takes the cheapest, counting
     a VJP as VJP_COST JVPs.  Complex outputs of real inputs need JVPs (a VJP would read only
     the real part of the products), and so does f where reverse mode cannot run (``reverse``
-    False: a while loop): column coloring."""
+    False: a while loop): column coloring.  ``effort``: seconds of coloring improvement for
+    each coloring computed."""
     if method not in JACOBIAN_METHODS:
         raise ValueError(f"jacobian method={method!r} is not one of {JACOBIAN_METHODS}")
     if complex_output and method in ("row", "bicoloring"):
@@ -256,8 +260,10 @@ def choose_jacobian_coloring(pattern, method, order, complex_output=False, rever
                          f"cannot run through f's while loop; use method='column' (what "
                          f"'auto' picks there)")
     if complex_output or not reverse or method != "auto":
-        return color_pattern(pattern, "column" if method == "auto" else method, order=order)
-    candidates = [color_pattern(pattern, m, order=order) for m in ("column", "row", "bicoloring")]
+        return color_pattern(pattern, "column" if method == "auto" else method, order=order,
+                             effort=effort)
+    candidates = [color_pattern(pattern, m, order=order, effort=effort)
+                  for m in ("column", "row", "bicoloring")]
     return min(candidates, key=_jacobian_cost)
 
 
@@ -430,7 +436,7 @@ def _direct_if_low_precision(method, dtype):
 
 
 def prepare_hessian(f, args, argnums=0, *, method="auto", order="largest_first",
-                    format="bcoo", has_aux=False, chunk_size="auto", constants=None):
+                    format="bcoo", has_aux=False, chunk_size="auto", constants=None, effort=0.0):
     """Detect, color and compile the sparse Hessian of ``f`` at the signature of ``args``.
 
     Scalar f: the (n, n) Hessian ((1, n, n) for an output of shape (1,)).  Vector f (m
@@ -439,13 +445,14 @@ def prepare_hessian(f, args, argnums=0, *, method="auto", order="largest_first",
     detection = _detect(f, args, argnums, has_aux=has_aux, hessian=True, constants=constants)
     if not detection.scalar_output:
         return _prepare_output_hessians(f, detection, diagonal=False, order=order,
-                                        format=format, has_aux=has_aux, chunk_size=chunk_size)
+                                        format=format, has_aux=has_aux, chunk_size=chunk_size,
+                                        effort=effort)
     _check_real_scalar(detection, "a Hessian")
     layout, n = detection.layout, detection.layout.n
     coloring = choose_hessian_coloring(detection.hessian,
                                        _direct_if_low_precision(method, _x_dtype(layout)),
                                        order, elements_per_evaluation(detection.jaxpr),
-                                       _x_dtype(layout))
+                                       _x_dtype(layout), effort=effort)
     chunk = _options(chunk_size, detection, coloring.ncolors, _x_dtype(layout))
     hvp_sweep, vgh_sweep, chunk, kind = _hessian_sweeps(detection, chunk, coloring.ncolors,
                                                         _x_dtype(layout))
@@ -560,7 +567,8 @@ def _output_hessian_entries(jac, hess, diagonal):
     return k[order], i[order], j[order]
 
 
-def _prepare_output_hessians(f, detection, *, diagonal, order, format, has_aux, chunk_size):
+def _prepare_output_hessians(f, detection, *, diagonal, order, format, has_aux, chunk_size,
+                             effort=0.0):
     """Per-output Hessians (or their diagonals) of a vector f by forward-over-forward sweeps.
 
     A column coloring of the Jacobian groups inputs that share no output; within one
@@ -570,7 +578,7 @@ def _prepare_output_hessians(f, detection, *, diagonal, order, format, has_aux, 
     """
     layout, jac = detection.layout, detection.jacobian
     m, n = jac.shape
-    coloring = color_pattern(jac, "column", order=order)
+    coloring = color_pattern(jac, "column", order=order, effort=effort)
     colors = np.asarray(coloring.colors, np.int64)
     k, i, j = _output_hessian_entries(jac, detection.hessian, diagonal)
     lo, hi = np.minimum(colors[i], colors[j]), np.maximum(colors[i], colors[j])
@@ -603,7 +611,8 @@ def _prepare_output_hessians(f, detection, *, diagonal, order, format, has_aux, 
 
 
 def prepare_jacobian(f, args, argnums=0, *, method="auto", order="largest_first",
-                     format="bcoo", has_aux=False, chunk_size="auto", constants=None):
+                     format="bcoo", has_aux=False, chunk_size="auto", constants=None,
+                     effort=0.0):
     """Plan for the sparse Jacobian of ``f``: column coloring + JVPs, row coloring + VJPs,
     or a bicoloring with both."""
     detection = _detect(f, args, argnums, has_aux=has_aux, hessian=False, constants=constants)
@@ -611,7 +620,7 @@ def prepare_jacobian(f, args, argnums=0, *, method="auto", order="largest_first"
     m, n = detection.jacobian.shape
     coloring = choose_jacobian_coloring(detection.jacobian, method, order,
                                         _complex_output(detection),
-                                        reverse_mode_runs(detection.jaxpr))
+                                        reverse_mode_runs(detection.jaxpr), effort=effort)
     dtype = _x_dtype(layout)
     vec, aux = _vector_function(f, layout, has_aux)
     if coloring.method == "bicoloring":
