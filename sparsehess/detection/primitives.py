@@ -177,6 +177,21 @@ def max_min(ctx):
                               (0, 1, _elementwise_map(ctx, 1, pick_b))])
 
 
+def clamp(ctx):
+    """clamp(lo, x, hi): piecewise linear.  With all values available (local mode) each
+    output element depends only on the operand JAX differentiates it by (lo where
+    x < lo < hi, x where lo < x < hi, hi where hi < x; all three where they may tie)."""
+    lo, x, hi = ctx.values
+    if lo is None or x is None or hi is None:
+        return linear(ctx)
+    shape = ctx.out_shapes[0]
+    lo, x, hi = (np.broadcast_to(v, shape).ravel() for v in (lo, x, hi))
+    tie = _may_tie(x, lo) | _may_tie(x, hi) | _may_tie(lo, hi)
+    return EqnStructure(maps=[(0, 0, _elementwise_map(ctx, 0, tie | ((lo > x) & (lo < hi)))),
+                              (0, 1, _elementwise_map(ctx, 1, tie | ((x > lo) & (x < hi)))),
+                              (0, 2, _elementwise_map(ctx, 2, tie | (hi < x)))])
+
+
 def select_n(ctx):
     """select_n(which, *cases): piecewise in the cases, no derivative w.r.t. ``which``."""
     which = ctx.values[0]
@@ -345,7 +360,7 @@ def dot_general(ctx):
 
 def conv(ctx):
     """conv_general_dilated: bilinear, exact triples (a 3x3 stencil with zero corners in a
-    constant kernel gives the 5-point pattern); conservative for batch groups."""
+    constant kernel gives the 5-point pattern), feature and batch groups included."""
     triples = index_maps.conv_triples(ctx.eqn, ctx.in_shapes[0], ctx.in_shapes[1],
                                       ctx.out_shapes[0], ctx.known[1])
     if triples is None:
@@ -409,7 +424,7 @@ PRIMITIVE_CLASSES = {
         "conj", "reduce_precision", "optimization_barrier", "sharding_constraint", "mesh_cast",
         "reshard", "pvary", "device_put",
     ),
-    "piecewise_linear": ("abs", "clamp", "rem"),
+    "piecewise_linear": ("abs", "rem"),
     "zero_derivative": (
         "sign", "floor", "ceil", "round", "is_finite", "eq", "ne", "lt", "le", "gt", "ge", "and",
         "or", "not", "xor", "iota", "stop_gradient", "argmax", "argmin", "random_bits",
@@ -432,6 +447,7 @@ PRIMITIVE_RULES.update({
     "div": div,
     "integer_pow": integer_pow,
     "select_n": select_n,
+    "clamp": clamp,
     "max": max_min,
     "min": max_min,
     "dot_general": dot_general,
@@ -455,6 +471,8 @@ PRIMITIVE_RULES.update({
     "scatter-min": scatter_add,
     "scatter-max": scatter_add,
     "broadcast_in_dim": data_movement(0),
+    "tile": data_movement(0),
+    "unstack": data_movement(0),
     "reshape": data_movement(0),
     "squeeze": data_movement(0),
     "expand_dims": data_movement(0),
