@@ -20,10 +20,12 @@ import numpy as np
 
 from .index_maps import bind, gather_like
 
-# Distinct values per element kept as a set; beyond this, bounds.
+# Distinct values per element kept as a set; beyond this, bounds.  Scalars (loop
+# counters, argmax) keep more: their functions stay correlated (see ``root``).
 MAX_CHOICES = 16
+MAX_SCALAR_CHOICES = 256
 # Operand combinations evaluated for one elementwise equation.
-MAX_COMBINATIONS = 64
+MAX_COMBINATIONS = 256
 # Index arrays an index primitive tries for operands with ranges.
 MAX_CANDIDATES = 256
 
@@ -57,7 +59,8 @@ class Range:
         """The range of arrays ``values`` (R, *shape): each element's distinct values, or
         with a ``root``, slot k being the value for that root's k-th choice."""
         values = np.asarray(values).astype(dtype)
-        if root is not None and len(values) <= MAX_CHOICES:
+        limit = MAX_SCALAR_CHOICES if values[0].size == 1 else MAX_CHOICES
+        if root is not None and len(values) <= limit:
             if (values == values[:1]).all():
                 return cls(dtype, choices=values[:1])
             return cls(dtype, choices=values, root=root)
@@ -66,7 +69,7 @@ class Range:
         new[1:] = ordered[1:] != ordered[:-1]
         rank = np.cumsum(new, axis=0) - 1
         count = int(rank[-1].max(initial=0)) + 1
-        if count > MAX_CHOICES:
+        if count > limit:
             return cls(dtype, lo=ordered[0].reshape(values.shape[1:]).astype(np.float64),
                        hi=ordered[-1].reshape(values.shape[1:]).astype(np.float64))
         # Slot k of an element holds its k-th distinct value, its largest one past the last.
@@ -86,7 +89,8 @@ class Range:
         wraps = (lo < low) | (hi > high) | np.isnan(lo) | np.isnan(hi)
         lo, hi = np.where(wraps, -np.inf, lo), np.where(wraps, np.inf, hi)
         width = hi - lo
-        if np.all(np.isfinite(width)) and width.max(initial=0) < MAX_CHOICES:
+        limit = MAX_SCALAR_CHOICES if lo.size == 1 else MAX_CHOICES
+        if np.all(np.isfinite(width)) and width.max(initial=0) < limit:
             steps = np.arange(int(width.max(initial=0)) + 1).reshape((-1,) + (1,) * lo.ndim)
             return cls.of_values(np.minimum(lo + steps, hi), dtype)
         return cls(dtype, lo=lo, hi=hi)
@@ -252,6 +256,7 @@ _INTERVAL = {
     "add": lambda eqn, a, b: (a[0] + b[0], a[1] + b[1]),
     "sub": lambda eqn, a, b: (a[0] - b[1], a[1] - b[0]),
     "neg": lambda eqn, a: (-a[1], -a[0]),
+    "sign": lambda eqn, a: (np.sign(a[0]), np.sign(a[1])),
     "mul": lambda eqn, a, b: _products(a, b),
     "div": _quotients,
     "rem": _remainders,
