@@ -90,13 +90,13 @@ LINALG = {
 }
 
 
-@pytest.mark.parametrize("k", [1, 2, 3])
-@pytest.mark.parametrize("name", sorted(LINALG))
+@pytest.mark.parametrize("name, k", [(name, 3) for name in sorted(LINALG)]
+                         + [("det", 1), ("det", 2), ("inv", 2), ("norm_1", 2), ("slogdet", 2)])
 def test_small_linear_algebra_runs_and_contains_dense(name, k):
     g = LINALG[name]
     n = k * k + 1
     f = lambda x: g(_mat(x, k) * x[-1], k)[None]
-    _check(f, n, points=_random_points(n, count=3, low=0.5, high=1.5))
+    _check(f, n, points=_random_points(n, count=2, low=0.5, high=1.5))
 
 
 def test_batched_small_linear_algebra_is_block_diagonal():
