@@ -326,3 +326,59 @@ def test_scatter_combiners_with_known_indices_are_exact(combine):
         expected[target, 6 + k] = True
     jac, _ = _check(f, 10, exact_jac=True, points=_random_points(10, count=30, seed=5))
     assert (jac == expected).all()
+
+
+# ----------------------------------------------------------------- random programs
+
+_SOURCES = {
+    "argmax": lambda x, a, b: jnp.argmax(x[:a + 2]),
+    "compare": lambda x, a, b: (x[a] > 0.2).astype(jnp.int32) * b,
+    "cond": lambda x, a, b: lax.cond(x[a] > 0, lambda: a, lambda: b),
+    "where": lambda x, a, b: jnp.where(x[0] > x[1], a, b),
+}
+_INT_OPS = {
+    "add": lambda i, c: i + c, "sub": lambda i, c: i - c, "mul": lambda i, c: i * c,
+    "floordiv": lambda i, c: i // (c + 1), "rem": lambda i, c: i % (c + 1),
+    "clip": lambda i, c: jnp.clip(i, 0, c), "max": lambda i, c: jnp.maximum(i, c),
+    "min": lambda i, c: jnp.minimum(i, c),
+}
+_PIECEWISE = {"relu": jax.nn.relu, "clip": lambda v: jnp.clip(v, -0.5, 0.5), "abs": jnp.abs,
+              "hard_tanh": jax.nn.hard_tanh, "none": lambda v: v}
+_CONSUMERS = {
+    "gather": lambda x, i: x[i % x.size] * x,
+    "dynamic_slice": lambda x, i: jnp.tile(lax.dynamic_slice(x, (i,), (2,)), 4) * x,
+    "set": lambda x, i: x.at[i].set(x[0] * x[1]),
+    "add": lambda x, i: x.at[jnp.clip(i, -8, 7)].add(x[2] ** 2),
+    "loop": lambda x, i: lax.fori_loop(0, 3, lambda k, c: c.at[k + 1].multiply(c[k]), x)[i % 8],
+}
+
+
+def test_random_index_programs_never_miss():
+    hypothesis = pytest.importorskip("hypothesis", reason="property tests need hypothesis")
+    st = hypothesis.strategies
+
+    @hypothesis.settings(max_examples=15, deadline=None, derandomize=True)
+    @hypothesis.given(source=st.sampled_from(sorted(_SOURCES)), a=st.integers(0, 5),
+                      b=st.integers(0, 7),
+                      ops=st.lists(st.tuples(st.sampled_from(sorted(_INT_OPS)), st.integers(0, 4)),
+                                   max_size=3),
+                      piece=st.sampled_from(sorted(_PIECEWISE)),
+                      consumer=st.sampled_from(sorted(_CONSUMERS)),
+                      mode=st.sampled_from(["global", "local"]), seed=st.integers(0, 3))
+    def prop(source, a, b, ops, piece, consumer, mode, seed):
+        def f(x):
+            i = _SOURCES[source](x, a, b)
+            for op, c in ops:
+                i = _INT_OPS[op](i, c)
+            return jnp.ravel(_CONSUMERS[consumer](_PIECEWISE[piece](x), i))
+
+        points = _random_points(8, count=1 if mode == "local" else 6, seed=seed)
+        s = lambda x: jnp.sum(f(x) * jnp.linspace(0.5, 1.5, f(points[0]).size) * x[0])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            jac = jacobian_sparsity(f, points[0], mode=mode).toarray()
+            hess = hessian_sparsity(s, points[0], mode=mode).toarray()
+        _contains(jac, _numeric(f, 8, points, 1), "Jacobian")
+        _contains(hess, _numeric(s, 8, points, 2), "Hessian")
+
+    prop()

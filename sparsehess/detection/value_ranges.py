@@ -140,6 +140,24 @@ def propagate(eqn, ins, outs, data_positions):
     avals = [v.aval for v in eqn.outvars]
     if not any(_is_integral(np.dtype(a.dtype)) for a in avals if _plain(a.dtype)):
         return
+    try:
+        result = _output_ranges(eqn, ins, data_positions, avals)
+    except Exception:  # noqa: BLE001 - a range we cannot compute just stays unknown
+        return
+    for out, aval, r in zip(outs, avals, result):
+        if r is None and _plain(aval.dtype) and np.dtype(aval.dtype) == np.bool_:
+            r = Range.of_values(np.array([False, True]).reshape((2,) + (1,) * len(aval.shape))
+                                * np.ones(aval.shape, bool), np.bool_)
+        if r is not None and out.known is None and out.point is None:
+            single = r.single()
+            if single is not None:
+                out.known = np.asarray(single)
+            else:
+                out.range = r
+
+
+def _output_ranges(eqn, ins, data_positions, avals):
+    """Range (or None) of each output of ``eqn``; see ``propagate``."""
     name = eqn.primitive.name
     ranges = [of(v) for v in ins]
     if name in ELEMENTWISE:
@@ -155,16 +173,7 @@ def propagate(eqn, ins, outs, data_positions):
         result = [_reduction(name, ranges[0], eqn.params["axes"], avals[0].dtype)]
     else:
         result = [None] * len(avals)
-    for out, aval, r in zip(outs, avals, result):
-        if r is None and _plain(aval.dtype) and np.dtype(aval.dtype) == np.bool_:
-            r = Range.of_values(np.array([False, True]).reshape((2,) + (1,) * len(aval.shape))
-                                * np.ones(aval.shape, bool), np.bool_)
-        if r is not None and out.known is None and out.point is None:
-            single = r.single()
-            if single is not None:
-                out.known = np.asarray(single)
-            else:
-                out.range = r
+    return result
 
 
 def _plain(dtype):
