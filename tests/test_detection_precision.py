@@ -382,3 +382,33 @@ def test_random_index_programs_never_miss():
         _contains(hess, _numeric(s, 8, points, 2), "Hessian")
 
     prop()
+
+
+def test_scan_carry_with_a_range_is_walked_per_range():
+    # i starts as 0 or 1 and steps by 2: the body's index range differs at every step, so
+    # no walk is reused for another step's range
+    def f(x):
+        def body(c, _):
+            i, acc = c
+            return (i + 2, acc + x[i] ** 2), None
+        i0 = (x[0] > 0).astype(jnp.int32)
+        return lax.scan(body, (i0, 0.0), None, length=4)[0][1][None]
+    jac, _ = _check(f, 10, points=_random_points(10, count=12, seed=4))
+    assert (jac == _row(10, *range(8))).all()
+
+
+def test_shared_and_independent_roots_are_cached_apart():
+    # the same index equation sees two operands sharing a root, then two independent
+    # unknowns with the same possible values: the second must not reuse the first's maps
+    @jax.jit
+    def pair(a, i, j):
+        return a[i, j]
+
+    def f(x):
+        a = x.reshape(2, 5)
+        i = (x[0] > 0).astype(jnp.int32)
+        j = (x[1] > 0).astype(jnp.int32)
+        return jnp.stack([pair(a, i, i + 2), pair(a, i, j + 2)])
+    jac, _ = _check(f, 10, points=_random_points(10, count=24, seed=6))
+    assert (jac[0] == _row(10, 2, 8)).all()
+    assert (jac[1] == _row(10, 2, 3, 7, 8)).all()

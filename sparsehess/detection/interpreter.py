@@ -183,8 +183,7 @@ class Propagator:
         values = [v.value for v in ins]
         known = values
         ranges = [v.range for v in ins]
-        key = (id(eqn), tuple(value_key(v) for v in values),
-               tuple(None if r is None else r.key() for r in ranges))
+        key = (id(eqn), tuple(value_key(v) for v in values), value_ranges.cache_key(ranges))
         if self.local:
             # A point value prunes less than an equal constant: the key tells them apart.
             known = [v.known for v in ins]

@@ -106,9 +106,23 @@ class Range:
         return None
 
     def key(self):
-        """Hashable summary (for caches)."""
+        """Hashable summary of the possible values (for caches)."""
         parts = (self.choices,) if self.choices is not None else (self.lo, self.hi)
         return tuple(p.tobytes() for p in parts) + (str(self.dtype), self.shape)
+
+
+def cache_key(ranges):
+    """Hashable summary of a list of ranges (None entries allowed): their values and which
+    of them share a root (rules pair the slots of those)."""
+    first = {}
+    out = []
+    for p, r in enumerate(ranges):
+        if r is None:
+            out.append(None)
+            continue
+        group = None if r.root is None else first.setdefault(id(r.root), p)
+        out.append((r.key(), group))
+    return tuple(out)
 
 
 def of(value):
