@@ -1,6 +1,7 @@
 """Detection through control flow: ``cond``/``switch``, ``scan`` and ``while_loop``.
 
-* cond: the taken branch when the index is a known constant, else the union of branches.
+* cond: the taken branch when the index is a known constant, else the union of the
+  branches its value range allows (all of them without one).
 * scan without a carry (``lax.map``): traced once as a ``vmap`` of the body, exact.
 * scan with a carry, and while loops whose condition is known at every step: unrolled,
   one body walk per iteration (exact; e.g. a loop over ``i`` updating ``x[i]`` from its

@@ -262,12 +262,17 @@ def _by_key(dicts):
     return out
 
 
+def _entries(arrays):
+    """(positions, values) over the entries >= 0 of equal-length int arrays."""
+    stacked = np.stack(arrays)
+    keep = stacked >= 0
+    return np.broadcast_to(np.arange(stacked.shape[1]), stacked.shape)[keep], stacked[keep]
+
+
 def _union_of_gathers(gathers, in_size):
     """Bool CSR (out size, in_size): output element i depends on g[i] for each gather g."""
-    idx = np.stack(gathers)
-    rows = np.broadcast_to(np.arange(idx.shape[1]), idx.shape)
-    keep = idx >= 0
-    return index_maps.targets_to_matrix_pairs(rows[keep], idx[keep], idx.shape[1], in_size)
+    rows, cols = _entries(gathers)
+    return index_maps.targets_to_matrix_pairs(rows, cols, len(gathers[0]), in_size)
 
 
 def _scatter_targets(ctx):
@@ -291,10 +296,8 @@ def _scatter_updates_map(ctx, targets):
     """LocalMap of a scatter's updates into its output, given their possible ``targets``."""
     if targets is None:
         return LocalMap(ctx.out_size(), ctx.in_size(2), dense=True)
-    t = np.stack(targets)
-    cols = np.broadcast_to(np.arange(t.shape[1]), t.shape)
-    keep = t >= 0
-    matrix = index_maps.targets_to_matrix_pairs(t[keep], cols[keep], ctx.out_size(), t.shape[1])
+    cols, rows = _entries(targets)
+    matrix = index_maps.targets_to_matrix_pairs(rows, cols, ctx.out_size(), ctx.in_size(2))
     return LocalMap(ctx.out_size(), ctx.in_size(2), matrix=matrix)
 
 
