@@ -258,8 +258,9 @@ class Propagator:
         start, stop, copied = INDEX_PRIMITIVES[name]
         if not any(ins[p].inexact and patterns.nnz(ins[p].pattern) for p in copied):
             return                        # nothing differentiable is moved: no loss
-        labels = sorted({label for v in ins[start:stop] if v.value is None and v.origin
-                         for label in v.origin} - self.warned)
+        unresolved = [v for v in ins[start:stop] if v.value is None and v.origin
+                      and (v.range is None or v.range.choices is None)]
+        labels = sorted({label for v in unresolved for label in v.origin} - self.warned)
         if not labels:
             return
         self.warned.update(labels)

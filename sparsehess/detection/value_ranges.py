@@ -4,7 +4,8 @@ Index arithmetic on values that depend on the inputs (``argmax(x) // 2``, ``(x[0
 a ``cond`` returning 1 or 2) leaves an index unknown, but its possible values are often
 few.  An integer or bool Value may carry a ``Range`` of them, per element: a small set
 (``choices``, (K, *shape): element e is one of choices[:, e]; elements vary independently)
-or inclusive bounds ``lo``, ``hi`` (float64 arrays, ±inf where unbounded).  A range with a
+or inclusive bounds ``lo``, ``hi`` (float64 arrays within the dtype's limits; results of
+interval arithmetic beyond them may wrap around and become the whole dtype).  A range with a
 ``root`` is one of a family of correlated values: the value is choices[k] as a whole for
 the same k as every range of that root (all functions of one unknown scalar, e.g. ``i``,
 ``i // 2`` and ``i % 2`` for ``i = argmax(x)``), so combining them pairs their slots.  Ranges come from
@@ -82,12 +83,14 @@ class Range:
 
     @classmethod
     def of_bounds(cls, lo, hi, dtype):
-        """The range lo .. hi (inclusive, float64 arrays; clipped to the dtype)."""
+        """The range lo .. hi (inclusive, float64 arrays); the whole dtype where they
+        leave it."""
         info = np.iinfo(dtype) if np.dtype(dtype) != np.bool_ else None
         lo, hi = np.asarray(lo, np.float64), np.asarray(hi, np.float64)
         low, high = (0, 1) if info is None else (info.min, info.max)
+        # Beyond the dtype (an operation that may wrap around, or unbounded): any value.
         wraps = (lo < low) | (hi > high) | np.isnan(lo) | np.isnan(hi)
-        lo, hi = np.where(wraps, -np.inf, lo), np.where(wraps, np.inf, hi)
+        lo, hi = np.where(wraps, float(low), lo), np.where(wraps, float(high), hi)
         width = hi - lo
         limit = MAX_SCALAR_CHOICES if lo.size == 1 else MAX_CHOICES
         if np.all(np.isfinite(width)) and width.max(initial=0) < limit:
@@ -126,13 +129,17 @@ def cache_key(ranges):
 
 
 def of(value):
-    """The Range of a Value whose value is known for every input or that carries one; None
-    when nothing is known (local-mode points are not ranges: they hold at one point)."""
+    """The Range of an integer or bool Value: its known value, the range it carries, or
+    else its dtype's; None for other Values.  (Local-mode points are not ranges: they
+    hold at one point only.)"""
     known = value.known
     if known is not None and _plain(getattr(known, "dtype", None)) and _is_integral(known.dtype):
         known = np.asarray(known)
         return Range(known.dtype, choices=known[None])
-    return getattr(value, "range", None)
+    if value.range is not None or not _plain(value.dtype) or not _is_integral(value.dtype):
+        return value.range
+    return Range.of_bounds(np.full(value.shape, -np.inf), np.full(value.shape, np.inf),
+                           value.dtype)
 
 
 def union(ranges, dtype):
