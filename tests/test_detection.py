@@ -102,6 +102,10 @@ CASES = {
     "scatter_add": lambda x: jnp.zeros(4).at[jnp.array([0, 2, 0, 3, 1, 1])].add(x ** 2),
     "scatter_set": lambda x: x.at[jnp.array([1, 4])].set(x[:2] * x[5]),
     "scatter_mul": lambda x: x.at[jnp.array([1, 4])].multiply(x[:2], unique_indices=True),
+    "scatter_min_max": lambda x: x.at[jnp.array([1, 4, 4])].min(x[:3] * 2.0).at[
+        jnp.array([0, 0])].max(x[4:] ** 2),
+    "tile_unstack": lambda x: jnp.tile(x[:3], 2) * jnp.unstack(x.reshape(2, 3))[1][0],
+    "ranged_index": lambda x: x[(x[0] > 0).astype(jnp.int32) * 2 + 1] * x,
     # reductions and scans
     "reduce_sum_axis": lambda x: jnp.sum(x.reshape(2, 3) ** 2, axis=0),
     "reduce_max_min": lambda x: jnp.max(x.reshape(3, 2), axis=1) * jnp.min(x[:2]),
@@ -120,6 +124,8 @@ CASES = {
     "matvec_const": lambda x: jnp.asarray(np.eye(N, k=1) - np.eye(N)) @ (x ** 2),
     "conv": lambda x: lax.conv_general_dilated(x.reshape(1, 1, 6), x[None, None, :3] * 0.5,
                                                (1,), "SAME").ravel(),
+    "conv_batch_groups": lambda x: lax.conv_general_dilated(
+        x.reshape(2, 1, 3), x[:4].reshape(2, 1, 2), (1,), "VALID", batch_group_count=2).ravel(),
     # order statistics
     "sort": lambda x: jnp.sort(x.reshape(2, 3), axis=1).ravel() * x,
     "argsort": lambda x: x[jnp.argsort(lax.stop_gradient(x))] * 1.0,
@@ -204,7 +210,8 @@ def test_every_table_primitive_has_a_case():
                             stack.append(inner)
     for required in ["mul", "div", "dot_general", "gather", "scatter-add", "conv_general_dilated",
                      "cumsum", "sort", "cond", "while", "scan", "custom_jvp_call",
-                     "custom_vjp_call", "pad", "dynamic_slice", "reduce_prod", "select_n"]:
+                     "custom_vjp_call", "pad", "dynamic_slice", "reduce_prod", "select_n",
+                     "tile", "unstack", "clamp", "scatter-min", "scatter-max"]:
         assert required in seen, required
 
 

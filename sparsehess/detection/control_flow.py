@@ -1,6 +1,7 @@
 """Detection through control flow: ``cond``/``switch``, ``scan`` and ``while_loop``.
 
-* cond: the taken branch when the index is a known constant, else the union of branches.
+* cond: the taken branch when the index is a known constant, else the union of the
+  branches its value range allows (all of them without one).
 * scan without a carry (``lax.map``): traced once as a ``vmap`` of the body, exact.
 * scan with a carry, and while loops whose condition is known at every step: unrolled,
   one body walk per iteration (exact; e.g. a loop over ``i`` updating ``x[i]`` from its
@@ -19,7 +20,7 @@ import scipy.sparse as sp
 from jax.extend.core import jaxpr_as_fun
 
 from .. import dtypes
-from . import loop_bodies, patterns
+from . import loop_bodies, patterns, value_ranges
 from .interpreter import Value, opaque_structure
 from .structure import EqnStructure, LocalMap
 
@@ -31,23 +32,35 @@ MAX_FIXED_POINT_SWEEPS = 1000
 
 
 def cond(prop, eqn, ins):
+    """The branch the index selects; when the index is unknown, the union over the
+    branches its range allows (all of them without a range)."""
     branches = eqn.params["branches"]
     index, operands = ins[0], ins[1:]
     if index.value is not None:
-        k = int(np.clip(np.asarray(index.value).item(), 0, len(branches) - 1))
-        return prop.walk_closed(branches[k], operands)
-    results = [prop.walk_closed(branch, operands) for branch in branches]
+        taken = [np.asarray(index.value).item()]
+    elif index.range is not None and index.range.choices is not None:
+        taken = np.unique(index.range.choices).tolist()
+    else:
+        taken = range(len(branches))
+    taken = sorted({int(np.clip(k, 0, len(branches) - 1)) for k in taken})
+    if len(taken) == 1:
+        return prop.walk_closed(branches[taken[0]], operands)
+    results = [prop.walk_closed(branches[k], operands) for k in taken]
     return [_merge(prop, [r[o] for r in results]) for o in range(len(results[0]))]
 
 
 def _merge(prop, values):
-    """One Value that may be any of ``values`` (same shape): the union of their patterns."""
+    """One Value that may be any of ``values`` (same shape): the union of their patterns
+    and, for integer values, of their ranges."""
     first = values[0]
     same = all(v.known is not None and np.array_equal(dtypes.host_data(v.known),
                                                       dtypes.host_data(first.known))
                for v in values)
     maps = [(p, LocalMap(first.size, first.size)) for p in range(len(values))]
-    return prop.linked(values, first.shape, first.dtype, maps, first.known if same else None)
+    out = prop.linked(values, first.shape, first.dtype, maps, first.known if same else None)
+    if not same and not dtypes.is_key(first.dtype) and not first.inexact:
+        out.range = value_ranges.union([value_ranges.of(v) for v in values], first.dtype)
+    return out
 
 
 def scan(prop, eqn, ins):

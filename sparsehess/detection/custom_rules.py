@@ -18,8 +18,8 @@ import scipy.sparse as sp
 from .. import dtypes
 from ..errors import SparsityWarning
 from . import patterns
-from .index_maps import size_of
-from .interpreter import Propagator, Value, opaque_structure
+from .index_maps import bind, size_of
+from .interpreter import Propagator, Value, opaque_structure, value_key
 from .structure import EqnStructure, Interaction, LocalMap
 
 # Custom rules traced inside custom rules, at most this deep.
@@ -67,19 +67,23 @@ def _rule_jaxpr(eqn, ins, diff):
     return jax.make_jaxpr(rule)(primal_specs, seed_specs), seed_specs
 
 
-def _local_patterns(eqn, ins, diff, depth):
-    """Patterns of the rule's derivative outputs over local ids [primals | seeds]."""
+def _local_patterns(eqn, ins, diff, depth, local):
+    """Patterns of the rule's derivative outputs over local ids [primals | seeds].
+
+    In local mode the rule is walked at the primals' points: its first-order patterns
+    are then those at the point, and so are the coefficients' dependencies on the
+    primals, which are the rule's second derivatives there."""
     closed, seed_specs = _rule_jaxpr(eqn, ins, diff)
     sizes = [v.size for v in ins] + [size_of(s.shape) for s in seed_specs]
     n_local = sum(sizes)
-    sub = Propagator(n_local, record=False, depth=depth + 1)
+    sub = Propagator(n_local, record=False, depth=depth + 1, local=local)
     values, offset = [], 0
     for k, size in enumerate(sizes):
         spec = ins[k] if k < len(ins) else seed_specs[k - len(ins)]
-        known = ins[k].known if k < len(ins) else None
+        known, point = (ins[k].known, ins[k].point) if k < len(ins) else (None, None)
         pattern = patterns.empty(size, n_local) if known is not None else \
             patterns.identity_block(size, offset, n_local)
-        values.append(Value(spec.shape, spec.dtype, pattern, known))
+        values.append(Value(spec.shape, spec.dtype, pattern, known, point))
         offset += size
     outs = sub.run(closed, values)
     primal_total = sum(v.size for v in ins)
@@ -96,22 +100,27 @@ def custom_call(prop, eqn, ins):
     out_specs = [(a.shape, a.dtype) for a in avals]
     diff = [p for p, v in enumerate(ins) if v.inexact]
     try:
-        key = ("custom", id(eqn), tuple(None if v.known is None else
-                                        dtypes.host_data(v.known).tobytes() for v in ins))
+        key = ("custom", id(eqn), tuple((v.known is None, value_key(v.value)) for v in ins))
         if key not in prop.cache:
-            prop.cache[key] = (_rule_structure(eqn, ins, diff, prop.depth), eqn)
+            prop.cache[key] = (_rule_structure(eqn, ins, diff, prop.depth, prop.local), eqn,
+                               [v.value for v in ins])
         structure = prop.cache[key][0]
     except Exception as err:  # noqa: BLE001 - any failure to trace the rule: stay conservative
         warnings.warn(f"could not trace the derivative rule of {eqn.primitive.name} "
                       f"'{eqn.params.get('name', '')}' ({type(err).__name__}: {err}); "
                       f"using a conservative pattern", SparsityWarning, stacklevel=2)
         structure = opaque_structure(ins, [size_of(a.shape) for a in avals])
-    return prop.apply(structure, ins, out_specs)
+    outs = prop.apply(structure, ins, out_specs)
+    if prop.local and all(v.value is not None for v in ins):
+        for out, point in zip(outs, bind(eqn, [v.value for v in ins])):
+            out.point = dtypes.host(point)
+    return outs
 
 
-def _rule_structure(eqn, ins, diff, depth):
-    """EqnStructure of a custom-derivative call, from its traced rule."""
-    outs, primal_total, n_local = _local_patterns(eqn, ins, diff, depth)
+def _rule_structure(eqn, ins, diff, depth, local):
+    """EqnStructure of a custom-derivative call, from its traced rule (at the operands'
+    points in local mode)."""
+    outs, primal_total, n_local = _local_patterns(eqn, ins, diff, depth, local)
     in_offsets = np.cumsum([0] + [v.size for v in ins])
     out_sizes = [size_of(v.aval.shape) for v in eqn.outvars]
     out_offsets = np.cumsum([0] + out_sizes)

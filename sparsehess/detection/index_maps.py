@@ -150,12 +150,14 @@ def conv_triples(eqn, lhs_shape, rhs_shape, out_shape, rhs_constant=None):
 
     For each (input feature, kernel position) the convolution is evaluated once on an
     array of lhs ids with a kernel that is one at that position for every output feature,
-    so each output element receives exactly the id of the lhs element it multiplies.
+    so each output element receives exactly the id of the lhs element it multiplies (with
+    feature or batch groups too: an output feature reads one group of lhs features or
+    batch elements).
     Kernel positions where ``rhs_constant`` (the kernel when it is a constant) is zero for
     every feature are skipped.  None when ids would not be exact.
     """
     params = eqn.params
-    if params.get("batch_group_count", 1) != 1 or size_of(lhs_shape) + 1 >= _FLOAT32_EXACT:
+    if size_of(lhs_shape) + 1 >= _FLOAT32_EXACT:
         return None
     lhs_spec, rhs_spec, out_spec = params["dimension_numbers"]
     conv_params = {k: v for k, v in params.items() if k not in ("preferred_element_type",)}

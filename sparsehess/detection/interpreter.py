@@ -25,7 +25,7 @@ from jax.extend.core import Literal
 
 from .. import dtypes
 from ..errors import SparsityWarning, UnsupportedPrimitiveError
-from . import patterns
+from . import patterns, value_ranges
 from .index_maps import bind, size_of
 from .primitives import INDEX_PRIMITIVES, PRIMITIVE_RULES, EqnContext, conservative
 from .structure import EqnStructure, LocalMap, RegionCurvature
@@ -48,9 +48,12 @@ class Value:
     ``point``: in local mode, the value at the given input point, else None.
     ``origin``: for a value unknown only because non-differentiated arguments are, the
     labels of those arguments (a tuple of str), else None.
+    ``range``: for an unknown integer or bool value, its possible values
+    (``value_ranges.Range``), else None.
     """
 
-    __slots__ = ("shape", "size", "dtype", "inexact", "pattern", "known", "point", "origin")
+    __slots__ = ("shape", "size", "dtype", "inexact", "pattern", "known", "point", "origin",
+                 "range")
 
     def __init__(self, shape, dtype, pattern, known=None, point=None, origin=None):
         self.shape = tuple(shape)
@@ -61,6 +64,7 @@ class Value:
         self.known = known
         self.point = point
         self.origin = origin
+        self.range = None
 
     @property
     def value(self):
@@ -178,7 +182,8 @@ class Propagator:
             rule = self.unknown_primitive(name)
         values = [v.value for v in ins]
         known = values
-        key = (id(eqn), tuple(value_key(v) for v in values))
+        ranges = [v.range for v in ins]
+        key = (id(eqn), tuple(value_key(v) for v in values), value_ranges.cache_key(ranges))
         if self.local:
             # A point value prunes less than an equal constant: the key tells them apart.
             known = [v.known for v in ins]
@@ -187,7 +192,7 @@ class Propagator:
             structure = self.cache[key][0]
         else:
             ctx = EqnContext(eqn, [v.shape for v in ins], known, values,
-                             [tuple(a.shape) for a in avals])
+                             [tuple(a.shape) for a in avals], ranges)
             structure = rule(ctx)
             # Loops walk the same equation again: keep the structure, and the objects whose
             # ids are in the key, for the next iteration.
@@ -195,6 +200,7 @@ class Propagator:
         if self.labelled and name in INDEX_PRIMITIVES:
             self.warn_unknown_indices(name, ins)
         outs = self.apply(structure, ins, [(a.shape, a.dtype) for a in avals])
+        value_ranges.propagate(eqn, ins, outs, getattr(rule, "data_positions", None))
         if self.local and all(v is not None for v in values):
             for out, point in zip(outs, bind(eqn, values)):
                 out.point = dtypes.host(point)
@@ -252,8 +258,9 @@ class Propagator:
         start, stop, copied = INDEX_PRIMITIVES[name]
         if not any(ins[p].inexact and patterns.nnz(ins[p].pattern) for p in copied):
             return                        # nothing differentiable is moved: no loss
-        labels = sorted({label for v in ins[start:stop] if v.value is None and v.origin
-                         for label in v.origin} - self.warned)
+        unresolved = [v for v in ins[start:stop] if v.value is None and v.origin
+                      and (v.range is None or v.range.choices is None)]
+        labels = sorted({label for v in unresolved for label in v.origin} - self.warned)
         if not labels:
             return
         self.warned.update(labels)

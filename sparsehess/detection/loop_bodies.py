@@ -9,14 +9,14 @@ body walked once over local element ids (one per element of its inputs) therefor
     outer products of the rows of A P and B P to the Hessian pattern.
 Such a summary is exactly what walking the body again would give, as long as the walk
 takes the same course: it depends on the inputs' values (known constants, local-mode
-points), not on their patterns.  An iteration whose input values are new is walked
-directly; the summary is built when they recur.  Walks through fixed points (conservative
-maps, not compositions of exact ones) are never summarized.
+points, integer value ranges), not on their patterns.  An iteration whose input values
+are new is walked directly; the summary is built when they recur.  Walks through fixed
+points (conservative maps, not compositions of exact ones) are never summarized.
 """
 
 import numpy as np
 
-from . import patterns
+from . import patterns, value_ranges
 from .interpreter import Propagator, Value, value_key
 from .structure import EqnStructure, LocalMap, RegionCurvature
 
@@ -25,7 +25,8 @@ _DIRECT = "direct"  # cache mark of a body whose walk cannot be summarized
 
 def call(prop, closed, ins):
     """Output Values of the body ``closed`` (ClosedJaxpr) applied to ``ins`` (Values)."""
-    key = ("body", id(closed), tuple((v.known is None, value_key(v.value)) for v in ins))
+    key = ("body", id(closed), tuple((v.known is None, value_key(v.value)) for v in ins),
+           value_ranges.cache_key([v.range for v in ins]))
     seen = prop.cache.get(key)
     if seen is None:
         # Values kept alive: value keys of large arrays are their ids.
@@ -73,7 +74,9 @@ class BodySummary:
         for v, size in zip(ins, sizes):
             pattern = sub.empty(size) if v.known is not None else \
                 patterns.identity_block(size, offset, sub.n)
-            local_ins.append(Value(v.shape, v.dtype, pattern, v.known, v.point))
+            local = Value(v.shape, v.dtype, pattern, v.known, v.point)
+            local.range = v.range
+            local_ins.append(local)
             offset += size
         outs = sub.walk_closed(closed, local_ins)
         if sub.opaque:

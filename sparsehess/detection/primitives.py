@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 from jax import dtypes, lax
 
-from . import index_maps
+from . import index_maps, value_ranges
 from .index_maps import size_of
 from .structure import EqnStructure, Interaction, LocalMap
 
@@ -37,6 +37,8 @@ class EqnContext:
     rules may prune first-order maps by it.  Only a constant has no derivatives at all:
     second-order terms (∂²(ab)/∂a∂b = 1) and a value's own dependencies are pruned by
     ``known`` only.
+    ``ranges``: for operands without a value, their possible values
+    (``value_ranges.Range``) or None; index rules try every index they allow.
     """
 
     eqn: object
@@ -44,6 +46,7 @@ class EqnContext:
     known: list
     values: list
     out_shapes: list
+    ranges: list = None
 
     @property
     def params(self):
@@ -177,6 +180,21 @@ def max_min(ctx):
                               (0, 1, _elementwise_map(ctx, 1, pick_b))])
 
 
+def clamp(ctx):
+    """clamp(lo, x, hi): piecewise linear.  With all values available (local mode) each
+    output element depends only on the operand JAX differentiates it by (lo where
+    x < lo < hi, x where lo < x < hi, hi where hi < x; all three where they may tie)."""
+    lo, x, hi = ctx.values
+    if lo is None or x is None or hi is None:
+        return linear(ctx)
+    shape = ctx.out_shapes[0]
+    lo, x, hi = (np.broadcast_to(v, shape).ravel() for v in (lo, x, hi))
+    tie = _may_tie(x, lo) | _may_tie(x, hi) | _may_tie(lo, hi)
+    return EqnStructure(maps=[(0, 0, _elementwise_map(ctx, 0, tie | ((lo > x) & (lo < hi)))),
+                              (0, 1, _elementwise_map(ctx, 1, tie | ((x > lo) & (x < hi)))),
+                              (0, 2, _elementwise_map(ctx, 2, tie | (hi < x)))])
+
+
 def select_n(ctx):
     """select_n(which, *cases): piecewise in the cases, no derivative w.r.t. ``which``."""
     which = ctx.values[0]
@@ -208,37 +226,85 @@ def data_movement(*data_positions):
 
     def rule(ctx):
         positions = range(len(ctx.in_shapes)) if data_positions == (None,) else data_positions
-        maps = index_maps.gather_like(ctx.eqn, ctx.in_shapes, ctx.values, set(positions))
-        if maps is None:
-            return EqnStructure(maps=[(o, p, LocalMap(ctx.out_size(o), ctx.in_size(p), dense=True))
-                                      for o in range(len(ctx.out_shapes)) for p in positions])
-        return EqnStructure(maps=[(o, p, LocalMap(ctx.out_size(o), ctx.in_size(p), gather=idx))
-                                  for (o, p), idx in maps.items()])
+        dense = EqnStructure(maps=[(o, p, LocalMap(ctx.out_size(o), ctx.in_size(p), dense=True))
+                                   for o in range(len(ctx.out_shapes)) for p in positions])
+        candidates = _index_candidates(ctx, set(positions))
+        if candidates is None:
+            return dense
+        all_maps = [index_maps.gather_like(ctx.eqn, ctx.in_shapes, values, set(positions))
+                    for values in candidates]
+        if any(maps is None for maps in all_maps):
+            return dense
+        if len(all_maps) == 1:
+            return EqnStructure(maps=[(o, p, LocalMap(ctx.out_size(o), ctx.in_size(p), gather=idx))
+                                      for (o, p), idx in all_maps[0].items()])
+        return EqnStructure(maps=[(o, p, LocalMap(ctx.out_size(o), ctx.in_size(p),
+                                                  matrix=_union_of_gathers(maps_of, ctx.in_size(p))))
+                                  for (o, p), maps_of in _by_key(all_maps).items()])
+    rule.data_positions = data_positions
     return rule
 
 
-def _scatter_updates_map(ctx):
-    """LocalMap of a scatter's updates (operand 2) into its output, or None if indices unknown."""
-    indices = ctx.values[1]
-    if indices is None:
+def _index_candidates(ctx, data_positions):
+    """Operand value lists to evaluate an index primitive at (see
+    ``value_ranges.index_candidates``), or None."""
+    ranges = ctx.ranges or [None] * len(ctx.values)
+    return value_ranges.index_candidates(ctx.eqn.primitive.name, ctx.values, ranges,
+                                         data_positions)
+
+
+def _by_key(dicts):
+    """{key: [values of that key in each dict]} over a list of dicts."""
+    out = {}
+    for d in dicts:
+        for k, v in d.items():
+            out.setdefault(k, []).append(v)
+    return out
+
+
+def _entries(arrays):
+    """(positions, values) over the entries >= 0 of equal-length int arrays."""
+    stacked = np.stack(arrays)
+    keep = stacked >= 0
+    return np.broadcast_to(np.arange(stacked.shape[1]), stacked.shape)[keep], stacked[keep]
+
+
+def _union_of_gathers(gathers, in_size):
+    """Bool CSR (out size, in_size): output element i depends on g[i] for each gather g."""
+    rows, cols = _entries(gathers)
+    return index_maps.targets_to_matrix_pairs(rows, cols, len(gathers[0]), in_size)
+
+
+def _scatter_targets(ctx):
+    """For every index value the indices (operand 1) may take, the output element each
+    update element (operand 2) lands in (int arrays, -1 for dropped); None if unknown."""
+    candidates = _index_candidates(ctx, {0, 2})
+    if candidates is None:
         return None
     out_shape, upd_shape = ctx.out_shapes[0], ctx.in_shapes[2]
     params = dict(ctx.params)
     zeros = np.zeros(out_shape, np.float32)
+    targets = []
+    for values in candidates:
+        def place(updates, indices=values[1]):
+            return lax.scatter_add_p.bind(zeros, indices, updates, **params)
+        targets.append(index_maps.scatter_targets(place, upd_shape, out_shape))
+    return targets
 
-    def place(updates):
-        return lax.scatter_add_p.bind(zeros, indices, updates, **params)
 
-    targets = index_maps.scatter_targets(place, upd_shape, out_shape)
-    return LocalMap(ctx.out_size(), size_of(upd_shape),
-                    matrix=index_maps.targets_to_matrix(targets, ctx.out_size()))
+def _scatter_updates_map(ctx, targets):
+    """LocalMap of a scatter's updates into its output, given their possible ``targets``."""
+    if targets is None:
+        return LocalMap(ctx.out_size(), ctx.in_size(2), dense=True)
+    cols, rows = _entries(targets)
+    matrix = index_maps.targets_to_matrix_pairs(rows, cols, ctx.out_size(), ctx.in_size(2))
+    return LocalMap(ctx.out_size(), ctx.in_size(2), matrix=matrix)
 
 
 def scatter_add(ctx):
-    """out = operand + updates placed at constant indices."""
-    upd = _scatter_updates_map(ctx)
-    if upd is None:
-        upd = LocalMap(ctx.out_size(), ctx.in_size(2), dense=True)
+    """out = operand + updates placed at known indices (or any of the indices their
+    range allows)."""
+    upd = _scatter_updates_map(ctx, _scatter_targets(ctx))
     return EqnStructure(maps=[(0, 0, _elementwise_map(ctx, 0)), (0, 2, upd)])
 
 
@@ -251,12 +317,17 @@ def scatter_mul(ctx):
 
 
 def scatter(ctx):
-    """out = operand with the elements at constant indices overwritten by updates."""
-    upd = _scatter_updates_map(ctx)
-    if upd is None:
-        return EqnStructure(maps=[(0, 0, _elementwise_map(ctx, 0)),
-                                  (0, 2, LocalMap(ctx.out_size(), ctx.in_size(2), dense=True))])
-    overwritten = np.diff(upd.matrix.indptr) > 0
+    """out = operand with the elements at known indices overwritten by updates (an element
+    keeps the operand's dependency unless every index the range allows overwrites it)."""
+    targets = _scatter_targets(ctx)
+    upd = _scatter_updates_map(ctx, targets)
+    if targets is None:
+        return EqnStructure(maps=[(0, 0, _elementwise_map(ctx, 0)), (0, 2, upd)])
+    overwritten = np.ones(ctx.out_size(), bool)
+    for t in targets:
+        hit = np.zeros(ctx.out_size(), bool)
+        hit[t[t >= 0]] = True
+        overwritten &= hit
     return EqnStructure(maps=[(0, 0, _elementwise_map(ctx, 0, ~overwritten)), (0, 2, upd)])
 
 
@@ -345,7 +416,7 @@ def dot_general(ctx):
 
 def conv(ctx):
     """conv_general_dilated: bilinear, exact triples (a 3x3 stencil with zero corners in a
-    constant kernel gives the 5-point pattern); conservative for batch groups."""
+    constant kernel gives the 5-point pattern), feature and batch groups included."""
     triples = index_maps.conv_triples(ctx.eqn, ctx.in_shapes[0], ctx.in_shapes[1],
                                       ctx.out_shapes[0], ctx.known[1])
     if triples is None:
@@ -409,7 +480,7 @@ PRIMITIVE_CLASSES = {
         "conj", "reduce_precision", "optimization_barrier", "sharding_constraint", "mesh_cast",
         "reshard", "pvary", "device_put",
     ),
-    "piecewise_linear": ("abs", "clamp", "rem"),
+    "piecewise_linear": ("abs", "rem"),
     "zero_derivative": (
         "sign", "floor", "ceil", "round", "is_finite", "eq", "ne", "lt", "le", "gt", "ge", "and",
         "or", "not", "xor", "iota", "stop_gradient", "argmax", "argmin", "random_bits",
@@ -432,6 +503,7 @@ PRIMITIVE_RULES.update({
     "div": div,
     "integer_pow": integer_pow,
     "select_n": select_n,
+    "clamp": clamp,
     "max": max_min,
     "min": max_min,
     "dot_general": dot_general,
@@ -455,6 +527,8 @@ PRIMITIVE_RULES.update({
     "scatter-min": scatter_add,
     "scatter-max": scatter_add,
     "broadcast_in_dim": data_movement(0),
+    "tile": data_movement(0),
+    "unstack": data_movement(0),
     "reshape": data_movement(0),
     "squeeze": data_movement(0),
     "expand_dims": data_movement(0),
