@@ -1,0 +1,73 @@
+"""The numba kernels of detection against their numpy/scipy formulations, on random patterns
+(empty rows included, int32 and int64 index arrays)."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from sparsehess.detection import patterns
+
+
+def random_rows(rng, nrows, ncols, density, dtype):
+    """Bool CSR (nrows, ncols) with about a third of its rows empty, indices of ``dtype``."""
+    m = sp.random_array((nrows, ncols), density=density, rng=rng, format="csr").astype(bool)
+    m = sp.csr_array(m.multiply((rng.random(nrows) > 0.3)[:, None]))
+    m.sum_duplicates()
+    m.sort_indices()
+    return patterns._from_arrays(m.indices.astype(dtype), m.indptr.astype(dtype), m.shape)
+
+
+def reference_union(blocks, n):
+    """The former formulation: scipy aᵀ b per block, summed, then ∪ its transpose."""
+    total = patterns.empty(n, n)
+    for a, b in blocks:
+        total = patterns.union(total, patterns.outer_product(a, b))
+    return sp.csr_array(patterns.union(total, sp.csr_array(total.T)))
+
+
+def assert_same_csr(p, q):
+    assert p.shape == q.shape
+    np.testing.assert_array_equal(p.indptr, q.indptr)
+    np.testing.assert_array_equal(p.indices[:patterns.nnz(p)], q.indices[:patterns.nnz(q)])
+
+
+
+@pytest.mark.parametrize("dtype", [np.int32, np.int64])
+@pytest.mark.parametrize("seed", range(4))
+def test_symmetric_outer_union_matches_scipy(seed, dtype):
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 60))
+    blocks = []
+    for _ in range(int(rng.integers(0, 5))):
+        k = int(rng.integers(1, 40))
+        blocks.append((random_rows(rng, k, n, rng.uniform(0.0, 0.3), dtype),
+                       random_rows(rng, k, n, rng.uniform(0.0, 0.3), dtype)))
+    ours = patterns.symmetric_outer_union(blocks, n)
+    ref = reference_union(blocks, n)
+    assert_same_csr(ours, ref)
+    np.testing.assert_array_equal(ours.toarray(), ref.toarray())
+
+
+def test_symmetric_outer_union_empty():
+    out = patterns.symmetric_outer_union([], 7)
+    assert out.shape == (7, 7) and patterns.nnz(out) == 0
+
+
+def test_accumulator_sparse_path_matches_scipy(monkeypatch):
+    """Large-n accumulator (sparse path, with a block merged early) == the former union."""
+    rng = np.random.default_rng(5)
+    n = 50
+    monkeypatch.setattr(patterns.HessianAccumulator, "DENSE_LIMIT", 0)
+    monkeypatch.setattr(patterns.HessianAccumulator, "MERGE_TERMS", 10)
+    acc = patterns.HessianAccumulator(n)
+    assert acc.dense is None
+    blocks = [(random_rows(rng, 30, n, 0.2, np.int32), random_rows(rng, 30, n, 0.2, np.int64))
+              for _ in range(3)]
+    # many rows on the same few columns: merged when added
+    same = random_rows(rng, 1, n, 0.3, np.int32)
+    heavy = patterns.gather_rows(same, np.zeros(200, np.int64))
+    blocks.append((heavy, heavy))
+    for a, b in blocks:
+        acc.add(a, b)
+    assert any(a.shape[0] == n and b is not heavy for a, b in acc.blocks[-1:])
+    assert_same_csr(acc.result(), reference_union(blocks, n))
