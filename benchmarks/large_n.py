@@ -97,6 +97,64 @@ def child(name: str, n: int) -> dict:
     return out
 
 
+def _scipy_union(blocks, n):
+    """The former accumulator result: scipy aᵀ b per block, unioned, then ∪ its transpose."""
+    import scipy.sparse as sp
+    from sparsehess.detection import patterns
+    total = patterns.empty(n, n)
+    for a, b in blocks:
+        total = patterns.union(total, patterns.outer_product(a, b))
+    return patterns.union(total, sp.csr_array(total.T))
+
+
+def compare(name: str, n: int, repeat: int = 3):
+    """In one process, interleaved, best CPU seconds of ``repeat``: the accumulator's union
+    (numba passes vs the former scipy products) on the blocks of this problem's detection,
+    and the whole detection with either.  Checks the patterns are identical."""
+    import jax
+    jax.config.update("jax_enable_x64", True)
+    import jax.numpy as jnp
+    import numpy as np
+    import sparsehess
+    from sparsehess import problems
+    from sparsehess.detection import patterns
+
+    f, x0 = problems.chained_rosenbrock(n) if name == "chain" else \
+        problems.grid_energy(int(round(n ** 0.5)))
+    x = jnp.asarray(x0)
+    captured = {}
+    numba_result = patterns.HessianAccumulator.result
+
+    def capture(self):
+        captured["blocks"], captured["n"] = list(self.blocks), self.n
+        return numba_result(self)
+
+    def scipy_result(self):
+        return _scipy_union(self.blocks, self.n)
+
+    variants = {"numba": numba_result, "scipy": scipy_result}
+    patterns.HessianAccumulator.result = capture
+    sparsehess.hessian_sparsity(f, x)
+    blocks, size = captured["blocks"], captured["n"]
+    best = {k: float("inf") for k in ("union numba", "union scipy", "detect numba", "detect scipy")}
+    out = {}
+    for _ in range(repeat):
+        for kind, fn in (("numba", patterns.symmetric_outer_union), ("scipy", _scipy_union)):
+            t = time.process_time()
+            out[kind] = fn(blocks, size)
+            best["union " + kind] = min(best["union " + kind], time.process_time() - t)
+        for kind, result in variants.items():
+            patterns.HessianAccumulator.result = result
+            t = time.process_time()
+            sparsehess.hessian_sparsity(f, x)
+            best["detect " + kind] = min(best["detect " + kind], time.process_time() - t)
+    same = (np.array_equal(out["numba"].indptr, out["scipy"].indptr)
+            and np.array_equal(out["numba"].indices, out["scipy"].indices))
+    print(f"{name} n={x.size:,} blocks={len(blocks)} identical={same} (CPU s, best of {repeat}): "
+          + ", ".join(f"{k} {v:.2f}" for k, v in best.items())
+          + f"; union speed-up {best['union scipy'] / best['union numba']:.1f}x")
+
+
 STAGES = ("detection", "coloring", "plan build", "first call", "first result", "steady Hessian")
 
 
@@ -105,8 +163,14 @@ def main():
     ap.add_argument("--size", type=float, default=1e7)
     ap.add_argument("--problems", nargs="+", choices=("chain", "grid"), default=["chain", "grid"])
     ap.add_argument("--child", choices=("chain", "grid"))
+    ap.add_argument("--compare", action="store_true",
+                    help="accumulator before/after in one process (no table)")
     args = ap.parse_args()
     n = int(args.size)
+    if args.compare:
+        for name in args.problems:
+            compare(name, n)
+        return
     if args.child:
         print(json.dumps(child(args.child, n)))
         return

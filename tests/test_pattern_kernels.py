@@ -48,6 +48,15 @@ def test_symmetric_outer_union_matches_scipy(seed, dtype):
     np.testing.assert_array_equal(ours.toarray(), ref.toarray())
 
 
+def test_symmetric_outer_union_long_rows():
+    """Rows longer than the insertion-sort limit (sorted by np.sort) and duplicates."""
+    rng = np.random.default_rng(9)
+    n = 300
+    blocks = [(random_rows(rng, 5, n, 0.5, np.int64), random_rows(rng, 5, n, 0.5, np.int32))
+              for _ in range(2)]
+    assert_same_csr(patterns.symmetric_outer_union(blocks, n), reference_union(blocks, n))
+
+
 def test_symmetric_outer_union_empty():
     out = patterns.symmetric_outer_union([], 7)
     assert out.shape == (7, 7) and patterns.nnz(out) == 0
@@ -71,3 +80,44 @@ def test_accumulator_sparse_path_matches_scipy(monkeypatch):
         acc.add(a, b)
     assert any(a.shape[0] == n and b is not heavy for a, b in acc.blocks[-1:])
     assert_same_csr(acc.result(), reference_union(blocks, n))
+
+
+def reference_star_reads(coloring):
+    """The former numpy formulation of the star gather plan."""
+    from sparsehess.coloring import kernels
+    p = coloring.pattern
+    rows = np.repeat(np.arange(p.shape[0], dtype=np.int64), np.diff(p.indptr))
+    cols = p.indices.astype(np.int64)
+    ptr = p.indptr.astype(np.int64)
+    cnt = kernels.exclusive_counts(ptr, cols, coloring.colors, coloring.ncolors)
+    direct = cnt == 1
+    direct_mirror = direct[kernels.reverse_positions(ptr, cols)]
+    assert np.all(direct | direct_mirror)
+    return (rows, cols, np.where(direct, rows, cols),
+            np.where(direct, coloring.colors[cols], coloring.colors[rows]))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_star_gather_matches_numpy(seed):
+    import sparsehess
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(2, 80))
+    a = sp.random_array((n, n), density=rng.uniform(0.01, 0.2), rng=rng, format="csr").astype(bool)
+    a = sp.csr_array(a + a.T + sp.eye_array(n, dtype=bool))
+    a = sp.csr_array(a.multiply((rng.random(n) > 0.2)[:, None] & (rng.random(n) > 0.2)[None, :]))
+    a = sp.csr_array(a + a.T)  # empty rows and columns included
+    a.sort_indices()
+    coloring = sparsehess.color(a, "star")
+    for got, want in zip(coloring._gather, reference_star_reads(coloring)):
+        assert got.dtype == want.dtype
+        np.testing.assert_array_equal(got, want)
+
+
+def test_star_gather_rejects_non_star_coloring():
+    import sparsehess
+    a = sp.csr_array(np.ones((3, 3), bool))
+    coloring = sparsehess.color(a, "star")
+    coloring.colors[:] = 0
+    coloring.__dict__.pop("_gather", None)
+    with pytest.raises(ValueError, match="not a star coloring"):
+        coloring._gather

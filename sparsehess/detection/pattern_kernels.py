@@ -65,6 +65,10 @@ def fill_outer_entries(a_ptr, a_idx, b_ptr, b_idx, pos, out_cols):
                 pos[j] += 1
 
 
+# Rows up to this long are sorted by insertion (no call overhead), longer ones by np.sort.
+_INSERTION_SORT_MAX = 32
+
+
 @njit(cache=True)
 def merge_rows(starts, cols, out_ptr):
     """In place: row i's entries cols[starts[i]:starts[i+1]] become sorted and unique, packed
@@ -81,6 +85,15 @@ def merge_rows(starts, cols, out_ptr):
                 marker[j] = i
                 cols[write] = j
                 write += 1
-        cols[first:write].sort()
+        if write - first > _INSERTION_SORT_MAX:
+            cols[first:write].sort()
+        else:
+            for p in range(first + 1, write):
+                j = cols[p]
+                t = p
+                while t > first and cols[t - 1] > j:
+                    cols[t] = cols[t - 1]
+                    t -= 1
+                cols[t] = j
         out_ptr[i + 1] = write
     return write
