@@ -97,62 +97,74 @@ def child(name: str, n: int) -> dict:
     return out
 
 
-def _scipy_union(blocks, n):
-    """The former accumulator result: scipy aᵀ b per block, unioned, then ∪ its transpose."""
-    import scipy.sparse as sp
-    from sparsehess.detection import patterns
-    total = patterns.empty(n, n)
-    for a, b in blocks:
-        total = patterns.union(total, patterns.outer_product(a, b))
-    return patterns.union(total, sp.csr_array(total.T))
-
-
-def compare(name: str, n: int, repeat: int = 3):
-    """In one process, interleaved, best CPU seconds of ``repeat``: the accumulator's union
-    (numba passes vs the former scipy products) on the blocks of this problem's detection,
-    and the whole detection with either.  Checks the patterns are identical."""
+def compare(name: str, n: int, repeat: int = 4):
+    """In one process, interleaved (order alternating), best CPU seconds of ``repeat``: the
+    whole detection with the Hessian accumulator's sparse path as now (numba merge of each
+    symmetrized product) and as before (scipy aᵀ b, csr_plus_csr, final ∪ transpose), and
+    the star recovery plan (numba pass vs the former numpy).  Checks results are identical."""
     import jax
     jax.config.update("jax_enable_x64", True)
     import jax.numpy as jnp
     import numpy as np
+    import scipy.sparse as sp
     import sparsehess
     from sparsehess import problems
+    from sparsehess.coloring import kernels
     from sparsehess.detection import patterns
 
     f, x0 = problems.chained_rosenbrock(n) if name == "chain" else \
         problems.grid_energy(int(round(n ** 0.5)))
     x = jnp.asarray(x0)
-    captured = {}
-    numba_result = patterns.HessianAccumulator.result
+    Acc = patterns.HessianAccumulator
+    new_add, new_result = Acc.add, Acc.result
 
-    def capture(self):
-        captured["blocks"], captured["n"] = list(self.blocks), self.n
-        return numba_result(self)
+    def old_add(self, a, b):
+        if self.dense is not None:
+            return new_add(self, a, b)
+        self.total = patterns.union(self.total, patterns.outer_product(a, b))
 
-    def scipy_result(self):
-        return _scipy_union(self.blocks, self.n)
+    def old_result(self):
+        if self.dense is not None:
+            return new_result(self)
+        return patterns.union(self.total, sp.csr_array(self.total.T))
 
-    variants = {"numba": numba_result, "scipy": scipy_result}
-    patterns.HessianAccumulator.result = capture
-    sparsehess.hessian_sparsity(f, x)
-    blocks, size = captured["blocks"], captured["n"]
-    best = {k: float("inf") for k in ("union numba", "union scipy", "detect numba", "detect scipy")}
-    out = {}
-    for _ in range(repeat):
-        for kind, fn in (("numba", patterns.symmetric_outer_union), ("scipy", _scipy_union)):
+    def old_star(c):
+        p = c.pattern
+        rows = np.repeat(np.arange(p.shape[0], dtype=np.int64), np.diff(p.indptr))
+        cols = p.indices.astype(np.int64)
+        ptr = p.indptr.astype(np.int64)
+        direct = kernels.exclusive_counts(ptr, cols, c.colors, c.ncolors) == 1
+        assert np.all(direct | direct[kernels.reverse_positions(ptr, cols)])
+        return (rows, cols, np.where(direct, rows, cols),
+                np.where(direct, c.colors[cols], c.colors[rows]))
+
+    def new_star(c):
+        c.__dict__.pop("_gather", None)
+        return c._gather
+
+    detect = {"new": (new_add, new_result), "old": (old_add, old_result)}
+    star = {"new": new_star, "old": old_star}
+    best, res = {}, {}
+    for r in range(repeat):
+        for kind in ("new", "old")[::1 if r % 2 == 0 else -1]:
+            Acc.add, Acc.result = detect[kind]
             t = time.process_time()
-            out[kind] = fn(blocks, size)
-            best["union " + kind] = min(best["union " + kind], time.process_time() - t)
-        for kind, result in variants.items():
-            patterns.HessianAccumulator.result = result
+            res["detect " + kind] = sparsehess.hessian_sparsity(f, x)
+            best["detect " + kind] = min(best.get("detect " + kind, 1e9), time.process_time() - t)
+            coloring = sparsehess.color(res["detect " + kind], "star")
             t = time.process_time()
-            sparsehess.hessian_sparsity(f, x)
-            best["detect " + kind] = min(best["detect " + kind], time.process_time() - t)
-    same = (np.array_equal(out["numba"].indptr, out["scipy"].indptr)
-            and np.array_equal(out["numba"].indices, out["scipy"].indices))
-    print(f"{name} n={x.size:,} blocks={len(blocks)} identical={same} (CPU s, best of {repeat}): "
+            res["star " + kind] = star[kind](coloring)
+            best["star " + kind] = min(best.get("star " + kind, 1e9), time.process_time() - t)
+        a, b = res.pop("detect old"), res.pop("detect new")
+        res["patterns identical"] = (np.array_equal(a.indptr, b.indptr)
+                                     and np.array_equal(a.indices, b.indices))
+    Acc.add, Acc.result = new_add, new_result
+    same = all(np.array_equal(u, v) for u, v in zip(res["star new"], res["star old"]))
+    print(f"{name} n={x.size:,} (CPU s, best of {repeat}, interleaved): "
           + ", ".join(f"{k} {v:.2f}" for k, v in best.items())
-          + f"; union speed-up {best['union scipy'] / best['union numba']:.1f}x")
+          + f"; detection old/new {best['detect old'] / best['detect new']:.2f}x, star plan "
+          f"old/new {best['star old'] / best['star new']:.2f}x; identical patterns: "
+          f"{res['patterns identical']}, star plans: {same}")
 
 
 STAGES = ("detection", "coloring", "plan build", "first call", "first result", "steady Hessian")

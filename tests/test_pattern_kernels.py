@@ -63,23 +63,31 @@ def test_symmetric_outer_union_empty():
 
 
 def test_accumulator_sparse_path_matches_scipy(monkeypatch):
-    """Large-n accumulator (sparse path, with a block merged early) == the former union."""
+    """Large-n accumulator (sparse path: a running symmetric total) == the former union."""
     rng = np.random.default_rng(5)
     n = 50
     monkeypatch.setattr(patterns.HessianAccumulator, "DENSE_LIMIT", 0)
-    monkeypatch.setattr(patterns.HessianAccumulator, "MERGE_TERMS", 10)
     acc = patterns.HessianAccumulator(n)
     assert acc.dense is None
     blocks = [(random_rows(rng, 30, n, 0.2, np.int32), random_rows(rng, 30, n, 0.2, np.int64))
               for _ in range(3)]
-    # many rows on the same few columns: merged when added
-    same = random_rows(rng, 1, n, 0.3, np.int32)
+    same = random_rows(rng, 1, n, 0.3, np.int32)      # many rows on the same columns
     heavy = patterns.gather_rows(same, np.zeros(200, np.int64))
     blocks.append((heavy, heavy))
     for a, b in blocks:
         acc.add(a, b)
-    assert any(a.shape[0] == n and b is not heavy for a, b in acc.blocks[-1:])
     assert_same_csr(acc.result(), reference_union(blocks, n))
+
+
+def test_symmetric_outer_union_with_base():
+    rng = np.random.default_rng(11)
+    n = 40
+    blocks = [(random_rows(rng, 20, n, 0.2, np.int32), random_rows(rng, 20, n, 0.2, np.int32))
+              for _ in range(3)]
+    total = patterns.empty(n, n)
+    for block in blocks:
+        total = patterns.symmetric_outer_union([block], n, total)
+    assert_same_csr(total, reference_union(blocks, n))
 
 
 def reference_star_reads(coloring):

@@ -51,6 +51,22 @@ def count_outer_entries(a_ptr, a_idx, b_ptr, b_idx, counts):
 
 
 @njit(cache=True)
+def count_row_entries(ptr, counts):
+    """Add to counts (n,) the row lengths of a CSR pattern (n rows)."""
+    for i in range(ptr.shape[0] - 1):
+        counts[i] += ptr[i + 1] - ptr[i]
+
+
+@njit(cache=True)
+def fill_row_entries(ptr, idx, pos, out_cols):
+    """Copy row i of a CSR pattern to out_cols[pos[i]:], advancing pos."""
+    for i in range(ptr.shape[0] - 1):
+        for p in range(ptr[i], ptr[i + 1]):
+            out_cols[pos[i]] = idx[p]
+            pos[i] += 1
+
+
+@njit(cache=True)
 def fill_outer_entries(a_ptr, a_idx, b_ptr, b_idx, pos, out_cols):
     """Write entries (i, j) and (j, i) for i in a_k, j in b_k: column j at out_cols[pos[i]]
     (pos (n,): the next free slot of each row, advanced)."""
