@@ -22,10 +22,30 @@ from functools import cached_property
 
 import numpy as np
 import scipy.sparse as sp
+from numba import njit
 
 from . import decompression, kernels
 
 DIRECT = ("column", "row", "star", "distance1")
+
+
+@njit(cache=True)
+def _star_reads(ptr, idx, colors, cnt, rev, b_rows, b_cols):
+    """Where star recovery reads entry k = (i, j) of the pattern: B[i, colors[j]] when that
+    read isolates it (cnt[k] == 1), else its mirror's B[j, colors[i]].  Fills b_rows and
+    b_cols (nnz,); False when neither read isolates some entry (not a star coloring)."""
+    for i in range(ptr.shape[0] - 1):
+        for k in range(ptr[i], ptr[i + 1]):
+            j = idx[k]
+            if cnt[k] == 1:
+                b_rows[k] = i
+                b_cols[k] = colors[j]
+            elif cnt[rev[k]] == 1:
+                b_rows[k] = j
+                b_cols[k] = colors[i]
+            else:
+                return False
+    return True
 
 
 def _one_hot(colors: np.ndarray, k: int, dtype) -> np.ndarray:
@@ -131,11 +151,10 @@ class Coloring:
             ptr, idx = p.indptr.astype(np.int64), cols
             cnt = kernels.exclusive_counts(ptr, idx, self.colors, self.ncolors)
             rev = kernels.reverse_positions(ptr, idx)
-            direct = cnt == 1
-            if not np.all(direct | direct[rev]):
+            b_rows = np.empty_like(rows)
+            b_cols = np.empty(idx.size, self.colors.dtype)
+            if not _star_reads(ptr, idx, self.colors, cnt, rev, b_rows, b_cols):
                 raise ValueError("not a star coloring: some entry cannot be read directly")
-            b_rows = np.where(direct, rows, cols)
-            b_cols = np.where(direct, self.colors[cols], self.colors[rows])
             return rows, cols, b_rows, b_cols
         if self.method == "bicoloring":
             ptr, idx = p.indptr.astype(np.int64), cols

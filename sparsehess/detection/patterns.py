@@ -148,6 +148,30 @@ def outer_product(a_rows: sp.csr_array, b_rows: sp.csr_array) -> sp.csr_array:
     return sp.csr_array(a_rows.T @ b_rows)
 
 
+def symmetric_outer_union(blocks, n: int, base: sp.csr_array | None = None) -> sp.csr_array:
+    """(n, n) pattern base ∪ ⋃_k (a_kᵀ b_k ∪ b_kᵀ a_k) over the pairs (a_rows, b_rows) in
+    ``blocks`` (patterns with n columns, equal row counts), canonical CSR.  ``base`` (n, n),
+    when given, is taken as it is (not symmetrized).  One count and one fill pass per block,
+    then one merge; no transposes (see pattern_kernels)."""
+    counts = np.zeros(n, np.int64)
+    if base is not None:
+        pattern_kernels.count_row_entries(base.indptr, counts)
+    for a, b in blocks:
+        pattern_kernels.count_outer_entries(a.indptr, a.indices, b.indptr, b.indices, counts)
+    starts = np.zeros(n + 1, np.int64)
+    np.cumsum(counts, out=starts[1:])
+    del counts
+    index_dtype = np.int32 if max(n, starts[-1]) <= np.iinfo(np.int32).max else np.int64
+    cols = np.empty(starts[-1], index_dtype)
+    pos = starts[:-1].copy()
+    if base is not None:
+        pattern_kernels.fill_row_entries(base.indptr, base.indices, pos, cols)
+    for a, b in blocks:
+        pattern_kernels.fill_outer_entries(a.indptr, a.indices, b.indptr, b.indices, pos, cols)
+    del pos
+    indptr = np.empty(n + 1, np.int64)
+    total = pattern_kernels.merge_rows(starts, cols, indptr)
+    return _from_arrays(cols[:total].copy(), indptr, (n, n))
 
 
 def _as_slice(cols: np.ndarray):
@@ -174,34 +198,43 @@ class HessianAccumulator:
     of its outer products), a block already fully present is skipped after one cheap check
     (loops add the same block at every step) and a new one is formed with a dense product
     over only the columns involved; otherwise the sparse outer products are added.  Larger
-    n collects sparse products.
+    n merges each symmetrized sparse product into a running CSR total
+    (``symmetric_outer_union``, no transposes).
     """
 
     DENSE_LIMIT = 8192
     # A dense block costs about this many times less per entry than a sparse product term.
     DENSE_ADVANTAGE = 8
+    # A sparse block with more outer-product terms than this many times its entries is
+    # multiplied by scipy first, which drops duplicate terms as it goes.
+    DUPLICATED_TERMS = 2
 
     def __init__(self, n: int):
         self.n = n
         self.dense = np.zeros((n, n), bool) if n <= self.DENSE_LIMIT else None
-        self.blocks = []
+        self.total = None if self.dense is not None else empty(n, n)
 
     def add(self, a_rows: sp.csr_array, b_rows: sp.csr_array):
         if nnz(a_rows) == 0 or nnz(b_rows) == 0:
             return
+        terms = int(np.dot(np.diff(a_rows.indptr), np.diff(b_rows.indptr)))
         if self.dense is None:
-            self.blocks.append(outer_product(a_rows, b_rows))
+            if terms > self.DUPLICATED_TERMS * (nnz(a_rows) + nnz(b_rows)):
+                # Rows share columns: scipy's product drops the duplicate terms row by row
+                # (bounded memory); its rows P_i enter as the outer products e_iᵀ P_i.
+                a_rows, b_rows = identity_block(self.n, 0, self.n), outer_product(a_rows, b_rows)
+            # Merged at once (as the union before it did): memory stays that of the pattern.
+            self.total = symmetric_outer_union([(a_rows, b_rows)], self.n, self.total)
             return
-        sparse_work = int(np.dot(np.diff(a_rows.indptr), np.diff(b_rows.indptr)))
         cols_a, cols_b = row_union(a_rows), row_union(b_rows)
         block_size = len(cols_a) * len(cols_b)
-        if block_size <= self.DENSE_ADVANTAGE * sparse_work:
+        if block_size <= self.DENSE_ADVANTAGE * terms:
             block = (_as_slice(cols_a), _as_slice(cols_b))
             if isinstance(block[0], np.ndarray) or isinstance(block[1], np.ndarray):
                 block = np.ix_(cols_a, cols_b)
             if self.dense[block].all():
                 return
-            if a_rows.shape[0] * block_size <= self.DENSE_ADVANTAGE * sparse_work:
+            if a_rows.shape[0] * block_size <= self.DENSE_ADVANTAGE * terms:
                 self.dense[block] |= (_dense_rows(a_rows, cols_a).T
                                       @ _dense_rows(b_rows, cols_b)) > 0
                 return
@@ -212,7 +245,4 @@ class HessianAccumulator:
         """The symmetrized pattern (H ∪ Hᵀ) as bool CSR."""
         if self.dense is not None:
             return sp.csr_array(self.dense | self.dense.T)
-        total = empty(self.n, self.n)
-        for block in self.blocks:
-            total = union(total, block)
-        return union(total, sp.csr_array(total.T))
+        return self.total
