@@ -6,6 +6,7 @@ JVP / VJP / Hessian-vector product per color, recover the sparse matrix.
 Sparsity patterns (bool scipy csr_array)
     jacobian_sparsity(f, *args, argnums=0, mode="global")   (m, n)
     hessian_sparsity(f, *args, argnums=0, mode="global")    (n, n), symmetric
+    register_sparsity_rule(primitive, rule)                 exact patterns for your own primitives
 Coloring
     color(pattern, method, order="largest_first") -> Coloring
 Derivatives (functions of f's arguments, like jax.jacfwd / jax.hessian)
@@ -31,6 +32,7 @@ from .errors import SparsityWarning, UnsupportedPrimitiveError
 _LAZY = {
     "hessian_sparsity": "detection.api",
     "jacobian_sparsity": "detection.api",
+    "register_sparsity_rule": "detection.api",
     **dict.fromkeys(("hessian", "hessian_diagonal", "hvp", "jacobian", "jacobian_diagonal",
                      "prepare_hessian", "prepare_jacobian", "value_grad_and_hessian"),
                     "interface"),
@@ -50,6 +52,7 @@ __all__ = [
     "jacobian_sparsity",
     "prepare_hessian",
     "prepare_jacobian",
+    "register_sparsity_rule",
     "value_grad_and_hessian",
 ]
 __version__ = "0.1.0"

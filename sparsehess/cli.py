@@ -21,11 +21,9 @@ import sys
 import time
 from pathlib import Path
 
+from .errors import UsageError
+
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
-
-
-class UsageError(Exception):
-    """A bad command-line value found after parsing (reported like an argparse error)."""
 
 
 class _Parser(argparse.ArgumentParser):

@@ -1,4 +1,4 @@
-"""Warnings and errors that sparsehess raises, in one place for users to import."""
+"""Every warning and error class sparsehess defines, in one place for users to import."""
 
 
 class SparsityWarning(UserWarning):
@@ -7,3 +7,21 @@ class SparsityWarning(UserWarning):
 
 class UnsupportedPrimitiveError(NotImplementedError):
     """Raised in ``strict=True`` detection for a primitive that has no exact rule."""
+
+
+class DenseHessianError(MemoryError):
+    """A scipy method needs dense n x n matrices larger than ``max_dense_bytes``
+    (raised by :mod:`sparsehess.scipy`, importable from there too)."""
+
+
+class UsageError(Exception):
+    """A bad command-line value found after parsing (reported like an argparse error)."""
+
+
+class InvalidColoringError(ValueError):
+    """A coloring fails its independent validity check (the message names the first conflict)."""
+
+
+class InternalError(RuntimeError):
+    """An internal invariant of sparsehess failed: a bug, never a user error. Please report it
+    with the code that triggered it."""

@@ -41,6 +41,7 @@ import scipy.optimize as _so
 import scipy.sparse as _sp
 
 from . import arguments, dtypes
+from .errors import DenseHessianError
 from .differentiation import plans as _plans
 
 __all__ = [
@@ -58,9 +59,7 @@ __all__ = [
 SPARSE_HESS_METHODS = ("trust-constr", "newton-cg")
 HESSP_METHODS = ("trust-ncg", "trust-krylov")
 DENSE_HESS_METHODS = ("trust-exact", "dogleg")
-GRADIENT_METHODS = ("bfgs", "cg", "l-bfgs-b", "tnc", "slsqp")
 DERIVATIVE_FREE_METHODS = ("nelder-mead", "powell", "cobyla", "cobyqa")
-CONSTRAINED_METHODS = ("trust-constr", "slsqp", "cobyla", "cobyqa")
 
 # Methods that keep dense n x n float64 matrices, and what they keep them for.
 DENSE_STORAGE = {
@@ -73,10 +72,6 @@ DENSE_STORAGE = {
 #: Default cap on one dense n x n float64 matrix (256 MiB, n ~ 5800).  Past it the
 #: O(n^2) memory and O(n^3) factorizations of dense-only methods are unreasonable.
 DEFAULT_MAX_DENSE_BYTES = 256 * 2**20
-
-
-class DenseHessianError(MemoryError):
-    """A method needs dense n x n matrices larger than ``max_dense_bytes``."""
 
 
 def method_derivatives(method) -> tuple:

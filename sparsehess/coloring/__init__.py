@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from ..errors import InternalError
 from . import bicoloring as _bicoloring
 from . import improve, kernels
 from .bounds import clique_bound
@@ -108,12 +109,13 @@ def _symmetric_colors(prep: _Prepared, method: str, order: np.ndarray) -> np.nda
     """Greedy star / acyclic colors of ``prep`` in ``order`` (star post-processed when the
     diagonal is not full)."""
     if method == "acyclic":
-        return kernels.acyclic_coloring(order, *prep.adj)
+        return kernels.acyclic_coloring(order, *prep.adj[:2])
     colors = star_coloring(order, *prep.adj[:2])
     if method == "star" and not prep.full_diagonal and colors.size:
         sp_ptr, sp_idx = csr_arrays(prep.pattern)
         colors, ok = kernels.star_postprocess(sp_ptr, sp_idx, colors, int(colors.max()) + 1)
-        assert ok, "star coloring failed its own recovery check"
+        if not ok:
+            raise InternalError("star post-processing broke direct recovery of the coloring")
     return colors
 
 

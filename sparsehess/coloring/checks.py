@@ -13,11 +13,9 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
+from ..errors import InvalidColoringError
+
 CHECKED_METHODS = ("column", "row", "distance1", "star", "acyclic", "bicoloring")
-
-
-class _Invalid(Exception):
-    pass
 
 
 def _unique(keys: np.ndarray) -> np.ndarray:
@@ -54,12 +52,12 @@ def _unique_pairs(group, color, what):
     bad = counts > 1
     if bad.any():
         g, c = divmod(int(u[bad][0]), k)
-        raise _Invalid(f"{what} {g} holds color {c} more than once")
+        raise InvalidColoringError(f"{what} {g} holds color {c} more than once")
 
 
 def _symmetric_edges(r, c, shape):
     if shape[0] != shape[1]:
-        raise _Invalid(f"symmetric coloring of a non-square pattern {shape}")
+        raise InvalidColoringError(f"symmetric coloring of a non-square pattern {shape}")
     off = r != c
     u = np.minimum(r[off], c[off])
     v = np.maximum(r[off], c[off])
@@ -70,7 +68,7 @@ def _symmetric_edges(r, c, shape):
 def _symmetrized(r, c, shape):
     """Entries of ``P ∪ P.T`` (diagonal kept where present), sorted by (row, column)."""
     if shape[0] != shape[1]:
-        raise _Invalid(f"symmetric coloring of a non-square pattern {shape}")
+        raise InvalidColoringError(f"symmetric coloring of a non-square pattern {shape}")
     n = max(shape[0], 1)
     key = _unique(np.concatenate([r * n + c, c * n + r]))
     return key // n, key % n
@@ -93,7 +91,7 @@ def _symmetric_direct(r, c, shape, colors):
     ok = alone | alone[mirror]
     if not ok.all():
         e = int(np.flatnonzero(~ok)[0])
-        raise _Invalid(f"not a star coloring: entry ({r[e]}, {c[e]}) can be read neither from "
+        raise InvalidColoringError(f"not a star coloring: entry ({r[e]}, {c[e]}) can be read neither from "
                        f"row {r[e]} nor from row {c[e]} of B = A @ S")
 
 
@@ -121,7 +119,7 @@ def _check(r, c, shape, colors, method):
     if method == "bicoloring":
         rc, cc = (np.asarray(x, dtype=np.int64) for x in colors)
         if rc.shape != (shape[0],) or cc.shape != (shape[1],):
-            raise _Invalid(f"bicoloring needs {shape[0]} row and {shape[1]} column colors")
+            raise InvalidColoringError(f"bicoloring needs {shape[0]} row and {shape[1]} column colors")
         def isolated(group, col):
             k = int(col.max(initial=0)) + 1
             key = group * k + col
@@ -130,15 +128,15 @@ def _check(r, c, shape, colors, method):
         ok = isolated(r, cc[c]) | isolated(c, rc[r])
         if not ok.all():
             k = int(np.flatnonzero(~ok)[0])
-            raise _Invalid(f"entry ({r[k]}, {c[k]}) is isolated neither by its column color in "
+            raise InvalidColoringError(f"entry ({r[k]}, {c[k]}) is isolated neither by its column color in "
                            f"B_c nor by its row color in B_r")
         return
     colors = np.asarray(colors, dtype=np.int64)
     n_expected = shape[0] if method == "row" else shape[1]
     if colors.shape != (n_expected,):
-        raise _Invalid(f"expected {n_expected} colors, got shape {colors.shape}")
+        raise InvalidColoringError(f"expected {n_expected} colors, got shape {colors.shape}")
     if colors.size and colors.min() < 0:
-        raise _Invalid("negative color")
+        raise InvalidColoringError("negative color")
     if method == "column":
         _unique_pairs(r, colors[c], "row")
         return
@@ -154,17 +152,17 @@ def _check(r, c, shape, colors, method):
     same = colors[u] == colors[v]
     if same.any():
         k = int(np.flatnonzero(same)[0])
-        raise _Invalid(f"adjacent vertices {u[k]} and {v[k]} share color {colors[u[k]]}")
+        raise InvalidColoringError(f"adjacent vertices {u[k]} and {v[k]} share color {colors[u[k]]}")
     if method == "distance1" or u.size == 0:
         return
     nnodes, nedges, maxdeg = _two_colored_components(u, v, colors)
     if method == "acyclic":
         if np.any(nedges != nnodes - 1):
-            raise _Invalid("a 2-colored subgraph contains a cycle")
+            raise InvalidColoringError("a 2-colored subgraph contains a cycle")
         return
     star = (nedges == nnodes - 1) & ((nnodes <= 2) | (maxdeg == nnodes - 1))
     if not star.all():
-        raise _Invalid("a 2-colored subgraph is not a star (a path on 4 vertices uses 2 colors)")
+        raise InvalidColoringError("a 2-colored subgraph is not a star (a path on 4 vertices uses 2 colors)")
 
 
 def check_coloring(pattern, coloring_or_colors, method: str, *, raise_on_failure: bool = True) -> bool:
@@ -188,7 +186,7 @@ def check_coloring(pattern, coloring_or_colors, method: str, *, raise_on_failure
     r, c, shape = _coo(pattern)
     try:
         _check(r, c, shape, colors, method)
-    except _Invalid as exc:
+    except InvalidColoringError as exc:
         if raise_on_failure:
             raise ValueError(f"invalid {method} coloring: {exc}") from None
         return False

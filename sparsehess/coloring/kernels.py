@@ -904,16 +904,15 @@ def acyclic_coloring_renumbered(nptr, adj, m, slot, roff):
     return color
 
 
-def acyclic_coloring(order, ptr, idx, rev=None, hub_degree=ACYCLIC_HUB_DEGREE):
+def acyclic_coloring(order, ptr, idx, hub_degree=ACYCLIC_HUB_DEGREE):
     """Greedy acyclic coloring in ``order`` with disjoint sets of 2-colored trees (after
     Gebremedhin, Tarafdar, Manne, Pothen 2007): every 2-colored subgraph of the result is a
     forest. The graph is first relabelled by ``order`` (:func:`renumber_by_order`) so that
     colored vertices and activated edges are dense prefixes of the arrays and the scattered
     reads of the tree bookkeeping touch less memory; the colors do not depend on the
-    labelling (only on the graph and the order). ``rev`` is accepted for compatibility and
-    unused. Rows of at least ``hub_degree`` entries are read by neighbour color (same
-    colors whatever ``hub_degree``). Returns int64 colors. Assumes fewer than 2**31
-    vertices and CSR entries.
+    labelling (only on the graph and the order). Rows of at least ``hub_degree`` entries are
+    read by neighbour color (same colors whatever ``hub_degree``). Returns int64 colors.
+    Assumes fewer than 2**31 vertices and CSR entries.
     """
     order = np.asarray(order, dtype=np.int64)
     nptr, adj, m = renumber_by_order(order, ptr, idx)

@@ -7,7 +7,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .. import arguments, dtypes
-from . import patterns
+from . import patterns, primitives
 from .interpreter import Propagator, Value
 
 
@@ -20,6 +20,20 @@ def trace(f, layout):
 
 
 MODES = ("global", "local")
+
+
+def register_sparsity_rule(primitive, rule):
+    """Tell sparsity detection how the JAX ``primitive`` (a ``jax.extend.core.Primitive``:
+    a custom call, a Pallas kernel, a library primitive) propagates dependencies, so that it
+    gets an exact pattern instead of the conservative rule and its ``SparsityWarning``.
+
+    ``rule``: one of ``"linear"``, ``"piecewise_linear"``, ``"zero_derivative"``,
+    ``"nonlinear_unary"``, ``"nonlinear"``, ``"bilinear"`` (elementwise over broadcast
+    operands, by which derivatives vanish; see the README) or ``"conservative"``, or a
+    function with the rule signature of the detection table (CONTRIBUTING.md). A registered
+    rule replaces any built-in one for that primitive. Register before the first call on a
+    function: plans already built keep their pattern."""
+    primitives.register_rule(primitive, rule)
 
 
 @dataclass

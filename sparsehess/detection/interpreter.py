@@ -27,7 +27,7 @@ from .. import dtypes
 from ..errors import SparsityWarning, UnsupportedPrimitiveError
 from . import patterns, value_ranges
 from .index_maps import bind, size_of
-from .primitives import INDEX_PRIMITIVES, PRIMITIVE_RULES, EqnContext, conservative
+from .primitives import INDEX_PRIMITIVES, PRIMITIVE_RULES, USER_RULES, EqnContext, conservative
 from .structure import EqnStructure, LocalMap, RegionCurvature
 
 # Primitives whose body is a jaxpr that is simply called: inlined into the walk.
@@ -168,16 +168,18 @@ class Propagator:
             values = self.evaluate(eqn, ins, avals)
             if values is not None:
                 return values
-        if name in CALL_PRIMITIVES:
+        rule = USER_RULES.get(eqn.primitive)
+        if rule is None and name in CALL_PRIMITIVES:
             inner = eqn.params[CALL_PRIMITIVES[name]]
             if hasattr(inner, "jaxpr"):
                 return self.walk_closed(inner, ins)
             return self.walk(inner, [], ins)
-        if name in control_flow.HANDLERS:
+        if rule is None and name in control_flow.HANDLERS:
             return control_flow.HANDLERS[name](self, eqn, ins)
-        if name in custom_rules.HANDLERS:
+        if rule is None and name in custom_rules.HANDLERS:
             return custom_rules.HANDLERS[name](self, eqn, ins)
-        rule = PRIMITIVE_RULES.get(name)
+        if rule is None:
+            rule = PRIMITIVE_RULES.get(name)
         if rule is None:
             rule = self.unknown_primitive(name)
         values = [v.value for v in ins]

@@ -552,6 +552,42 @@ PRIMITIVE_RULES.update({name: per_matrix for name in (
     "cholesky", "triangular_solve", "lu", "eigh", "qr", "householder_product", "geqrf", "svd",
     "eig", "schur", "tridiagonal_solve", "tridiagonal", "hessenberg")})
 
+# Rules a user registers (sparsehess.register_sparsity_rule), keyed by the primitive object;
+# they take precedence over the table above.
+USER_RULES = {}
+
+RULE_CLASSES = {
+    "linear": linear,
+    "piecewise_linear": piecewise_linear,
+    "zero_derivative": zero_derivative,
+    "nonlinear_unary": nonlinear_unary,
+    "nonlinear": nonlinear,
+    "bilinear": mul,
+    "conservative": conservative,
+}
+"""Rule classes a user may name in ``register_sparsity_rule``: elementwise primitives of
+broadcast operands (``bilinear``: two operands, curvature only between them, like ``mul``) and
+``conservative`` (every output depends on every input, curvature among all)."""
+
+
+def register_rule(primitive, rule):
+    """Register ``rule`` (a name of :data:`RULE_CLASSES` or a function ``EqnContext ->
+    EqnStructure``) for the JAX ``primitive``; returns the rule function."""
+    if not hasattr(primitive, "bind") or not isinstance(getattr(primitive, "name", None), str):
+        raise TypeError(f"register_sparsity_rule expects a JAX primitive (an object with .name "
+                        f"and .bind, such as jax.lax.exp_p), got {type(primitive).__name__}")
+    if isinstance(rule, str):
+        if rule not in RULE_CLASSES:
+            raise ValueError(f"unknown rule class {rule!r}; accepted: "
+                             f"{', '.join(RULE_CLASSES)}, or a function of the rule signature")
+        rule = RULE_CLASSES[rule]
+    elif not callable(rule):
+        raise TypeError(f"rule must be a class name ({', '.join(RULE_CLASSES)}) or a function, "
+                        f"got {type(rule).__name__}")
+    USER_RULES[primitive] = rule
+    return rule
+
+
 # Index primitives whose maps are dense when an index operand is unknown:
 # name -> (first index operand, end of the index operands or None, operands whose maps
 # become dense).  The interpreter warns when unknown arguments cause that.

@@ -1,0 +1,47 @@
+"""Rules of CONTRIBUTING.md that a machine can check: where exception classes live, and no
+`assert` in library code."""
+
+import ast
+import pathlib
+
+
+PACKAGE = pathlib.Path(__file__).resolve().parents[1] / "sparsehess"
+
+
+def _modules():
+    """{dotted module name: path} of every module of the package."""
+    out = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        out[".".join(parts)] = path
+    return out
+
+
+def test_every_exception_class_lives_in_errors():
+    outside = []
+    for name, path in _modules().items():
+        if name == "sparsehess.errors":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ClassDef) and any(
+                    isinstance(b, ast.Name) and b.id.endswith(("Error", "Warning", "Exception"))
+                    for b in node.bases):
+                outside.append(f"{name}.{node.name}")
+    assert outside == []
+
+
+def test_library_code_raises_named_errors_instead_of_assert():
+    asserts = [f"{name}:{node.lineno}" for name, path in _modules().items()
+               for node in ast.walk(ast.parse(path.read_text())) if isinstance(node, ast.Assert)]
+    assert asserts == []
+
+
+def test_errors_raised_by_submodules_are_the_classes_of_errors():
+    import sparsehess.scipy
+    from sparsehess import cli, errors
+
+    assert sparsehess.scipy.DenseHessianError is errors.DenseHessianError
+    assert cli.UsageError is errors.UsageError
+    assert "DenseHessianError" in sparsehess.scipy.__all__
