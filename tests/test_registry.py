@@ -105,3 +105,38 @@ def test_bad_registrations_say_what_is_accepted():
         sparsehess.register_sparsity_rule("sin", "linear")
     with pytest.raises(TypeError, match="class name"):
         sparsehess.register_sparsity_rule(SIN, 3)
+
+
+def _installed_primitive_names():
+    """Names of every primitive object defined by the installed JAX's modules."""
+    import importlib
+    import pkgutil
+    import sys
+
+    import jax._src
+
+    for info in pkgutil.walk_packages(jax._src.__path__, "jax._src."):
+        try:
+            importlib.import_module(info.name)
+        except Exception:  # optional back ends (TPU, GPU, Mosaic) need what is not installed
+            pass
+    return {v.name for m in list(sys.modules.values())
+            if getattr(m, "__name__", "").startswith("jax")
+            for v in list(vars(m).values()) if isinstance(v, Primitive)}
+
+
+def test_every_table_name_is_a_jax_primitive_or_a_listed_other_version_name():
+    from sparsehess.detection import control_flow, custom_rules, interpreter
+
+    tables = {"PRIMITIVE_RULES": primitives.PRIMITIVE_RULES,
+              "INDEX_PRIMITIVES": primitives.INDEX_PRIMITIVES,
+              "control_flow.HANDLERS": control_flow.HANDLERS,
+              "custom_rules.HANDLERS": custom_rules.HANDLERS,
+              "CALL_PRIMITIVES": interpreter.CALL_PRIMITIVES}
+    known = _installed_primitive_names()
+    assert len(known) > 200
+    unknown = {f"{table}[{name!r}]" for table, entries in tables.items() for name in entries
+               if name not in known and name not in primitives.OTHER_JAX_VERSION_NAMES}
+    assert unknown == set()
+    # the scatter family is covered whole: JAX's scatter-sub / -min / -max included
+    assert {n for n in known if n.startswith("scatter")} <= set(primitives.PRIMITIVE_RULES)
