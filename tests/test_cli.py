@@ -3,7 +3,6 @@
 import csv
 import gzip
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -13,19 +12,16 @@ import pytest
 import scipy.io
 import scipy.sparse as sp
 
+from _subprocess import REPO, child_env
 from sparsehess import bench
 from sparsehess.coloring import check_coloring
 
-REPO = Path(__file__).resolve().parents[1]
 SUITESPARSE = REPO.parent / "shared" / "matrices" / "suitesparse"
 
 
 def run_cli(*args, timeout=180):
-    env = dict(os.environ)
-    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
-    env.pop("SPARSEHESS_DEBUG", None)
     return subprocess.run([sys.executable, "-m", "sparsehess", *map(str, args)], cwd=REPO,
-                          env=env, capture_output=True, text=True, timeout=timeout)
+                          env=child_env(), capture_output=True, text=True, timeout=timeout)
 
 
 def assert_clean_error(proc, *fragments):

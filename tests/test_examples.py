@@ -7,25 +7,14 @@ together, a few at a time, and each test waits for its own.
 import concurrent.futures
 import os
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-EXAMPLES = REPO / "examples"
+import _subprocess
 
 
 NAMES = ("hessian_of_gradient.py", "hessian_vector_product.py", "network_hessian_diagonal.py",
          "per_sample_hessians.py", "scipy_optimize.py", "bench_matrix_market.py")
-
-
-def _run(name, timeout=300):
-    env = dict(os.environ)
-    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
-    return subprocess.run([sys.executable, str(EXAMPLES / name)], cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=timeout)
 
 
 _pool = None
@@ -37,7 +26,7 @@ def run_example(name):
     if _pool is None:
         _pool = concurrent.futures.ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2))
         for n in NAMES:
-            _futures[n] = _pool.submit(_run, n)
+            _futures[n] = _pool.submit(_subprocess.run_example, n)
         _pool.shutdown(wait=False)
     proc = _futures[name].result() if name in _futures else _run(name)
     assert proc.returncode == 0, f"{name} failed:\n{proc.stdout}\n{proc.stderr}"

@@ -14,7 +14,7 @@ import scipy.sparse as sp
 cyipopt = pytest.importorskip("cyipopt", reason="cyipopt is not installed: pip install "
                               "'sparsehess[ipopt]' (cyipopt-wheels ships Ipopt)")
 
-import _example_runs  # noqa: E402
+import _subprocess  # noqa: E402
 import sparsehess.scipy as shs  # noqa: E402
 from sparsehess import cops  # noqa: E402
 from sparsehess import ipopt as si  # noqa: E402
@@ -26,9 +26,9 @@ EXAMPLES = ("ipopt_hs071.py", "ipopt_cops.py")
 @pytest.fixture(scope="module", autouse=True)
 def examples():
     """The examples run in the background while the other tests of this module run."""
-    started = {name: _example_runs.start(name) for name in EXAMPLES}
+    started = {name: _subprocess.start(name) for name in EXAMPLES}
     yield started
-    _example_runs.stop(started.values())
+    _subprocess.stop(started.values())
 
 
 HS071_X = np.array([1.0, 4.74299963, 3.82114998, 1.37940829])
@@ -281,14 +281,14 @@ def test_errors_before_ipopt_starts():
 
 
 def test_examples_run(examples):
-    out = _example_runs.finish(examples["ipopt_hs071.py"])
+    out = _subprocess.finish(examples["ipopt_hs071.py"])
     assert "status 0:" in out and "jax_enable_x64 still False; x is float64" in out
     assert "multipliers = [-0.55229366  0.16146856]" in out
     assert "f = 17.0140171" in out
     assert "iter    objective    inf_pr" in out            # Ipopt's own log, when asked
     trace = out.split("objective by iteration: [")[1].split("]")[0].split()
     assert float(trace[-1]) == pytest.approx(17.014, abs=1e-3)
-    out = _example_runs.finish(examples["ipopt_cops.py"])
+    out = _subprocess.finish(examples["ipopt_cops.py"])
     chain = out.split("hanging chain")[1]
     assert "status 0" in chain and abs(float(chain.split("f = ")[1].split(",")[0]) - 5.0685) < 1e-3
     assert out.count("status 0") == 3 and "colors: 2" in chain

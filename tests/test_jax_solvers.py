@@ -11,7 +11,7 @@ optx = pytest.importorskip("optimistix", reason="optimistix is not installed: pi
 lx = pytest.importorskip("lineax", reason="lineax is not installed: pip install "
                          "'sparsehess[optimistix]'")
 
-import _example_runs  # noqa: E402
+import _subprocess  # noqa: E402
 import sparsehess  # noqa: E402
 from sparsehess.jax_solvers import SparseNewton, hessian_operator, hvp_operator  # noqa: E402
 
@@ -23,9 +23,9 @@ PSD = (lx.symmetric_tag, lx.positive_semidefinite_tag)
 
 @pytest.fixture(scope="module", autouse=True)
 def example():
-    started = _example_runs.start("optimistix_newton.py")
+    started = _subprocess.start("optimistix_newton.py")
     yield started
-    _example_runs.stop([started])
+    _subprocess.stop([started])
 
 
 def energy(x, args=None):
@@ -80,7 +80,7 @@ def test_sparse_newton_reaches_the_minimum():
 
 
 def test_example_runs(example):
-    out = _example_runs.finish(example)
+    out = _subprocess.finish(example)
     assert "Hessian 1600 x 1600 with 7840 nonzeros, 5 Hessian-vector products" in out
     diff = float(out.split("from hvp: max difference ")[1].split()[0])
     assert diff < 1e-10

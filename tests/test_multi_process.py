@@ -6,18 +6,16 @@ the case ends, passed, failed or timed out.
 """
 
 import importlib.util
-import os
 import socket
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import jax
 import numpy as np
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+from _subprocess import REPO, child_env
 SCRIPT = REPO / "examples" / "multi_process.py"
 N = 240
 DEADLINE_S = 240
@@ -38,10 +36,8 @@ def _free_port():
 
 def launch(k, local_devices, out, extra_env=None):
     """Run k processes of the example; return [(returncode, output)], killing stragglers."""
-    env = dict(os.environ)
-    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
-    env["XLA_FLAGS"] = f"--xla_force_host_platform_device_count={local_devices}"
-    env["JAX_PLATFORMS"] = "cpu"
+    env = child_env(XLA_FLAGS=f"--xla_force_host_platform_device_count={local_devices}",
+                    JAX_PLATFORMS="cpu")
     address = f"127.0.0.1:{_free_port()}"
     procs = []
     try:

@@ -4,12 +4,10 @@ start-up and conventions, plan caches, pytree results, SciPy argument order, lar
 import csv
 import gc
 import json
-import os
 import shutil
 import subprocess
 import sys
 import weakref
-from pathlib import Path
 
 import jax
 import jax.numpy as jnp
@@ -19,20 +17,19 @@ import pytest
 import scipy.sparse as sp
 
 import sparsehess
+from _subprocess import REPO, child_env
 from sparsehess import bench
 from sparsehess.coloring import check_coloring, kernels, load_pattern
 from sparsehess.coloring.graphs import adjacency, symmetrize
 from sparsehess.coloring.orders import vertex_order
 
-REPO = Path(__file__).resolve().parents[1]
 MM_HEADER = "%%MatrixMarket matrix coordinate pattern general\n"
 
 
 def run_python(code, *, timeout=120, memory_bytes=None):
     """Run ``code`` in a fresh interpreter (repo on the path), optionally with an address
     space limit, so a runaway allocation fails there and not in the test process."""
-    env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    env.pop("SPARSEHESS_DEBUG", None)
+    env = child_env()
     if memory_bytes is not None:      # set by the child itself: no fork hook in this process
         code = (f"import resource; resource.setrlimit(resource.RLIMIT_AS, "
                 f"({memory_bytes}, {memory_bytes}))\n" + code)
