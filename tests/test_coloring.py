@@ -642,8 +642,8 @@ def test_greedy_dist2_long_row_bitsets_match_plain_walk():
     pp, pi = csr_arrays(p)
     tp, ti = csr_arrays(transpose_pattern(p))
     for order in (np.arange(n), rng.permutation(n)):
-        plain = kernels._greedy_plain(order, n, tp, ti, pp, pi, True)
-        bits = kernels._greedy_dist2_bits(order, n, tp, ti, pp, pi, 64, (n + 64) // 64)
+        plain = kernels.greedy._greedy_plain(order, n, tp, ti, pp, pi, True)
+        bits = kernels.greedy._greedy_dist2_bits(order, n, tp, ti, pp, pi, 64, (n + 64) // 64)
         assert np.array_equal(bits, kernels.greedy_coloring(order, n, tp, ti, pp, pi, True))
         assert np.array_equal(plain, bits)
         assert check_coloring(p, bits, "column")

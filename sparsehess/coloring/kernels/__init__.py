@@ -1,0 +1,48 @@
+"""Compiled (numba) coloring kernels, one module per algorithm.
+
+======================  ===============================================================
+module                  holds
+======================  ===============================================================
+``neighbours``          distance-1 / distance-2 neighbourhoods and degrees of a view
+``orders``              dynamic vertex orders (smallest last, incidence degree, ...)
+``greedy``              first-fit distance-1 and partial distance-2 colorings
+``star``                star colorings (bitset and per-edge variants, one dispatcher)
+``acyclic``             acyclic coloring with disjoint sets of 2-colored trees
+``postprocess``         per-entry color counts, star-coloring post-processing
+======================  ===============================================================
+
+Graphs are CSR pairs ``(ptr, idx)`` of int64; colors are 0-based int64, -1 uncolored.
+"""
+
+from .acyclic import ACYCLIC_HUB_DEGREE, acyclic_coloring
+from .greedy import greedy_coloring
+from .neighbours import collect_neighbors, degrees
+from .orders import dynamic_order
+from .postprocess import exclusive_counts, star_postprocess
+from .star import (
+    STAR_BITSET_BYTES,
+    reverse_positions,
+    star_coloring,
+    star_coloring_bits,
+    star_coloring_bits1,
+    star_coloring_edges,
+    star_coloring_restricted_edges,
+)
+
+__all__ = [
+    "ACYCLIC_HUB_DEGREE",
+    "STAR_BITSET_BYTES",
+    "acyclic_coloring",
+    "collect_neighbors",
+    "degrees",
+    "dynamic_order",
+    "exclusive_counts",
+    "greedy_coloring",
+    "reverse_positions",
+    "star_coloring",
+    "star_coloring_bits",
+    "star_coloring_bits1",
+    "star_coloring_edges",
+    "star_coloring_restricted_edges",
+    "star_postprocess",
+]
