@@ -11,7 +11,9 @@ from jax.extend.core import Primitive
 from jax.interpreters import ad, batching, mlir
 
 import sparsehess
-from sparsehess.detection import primitives
+from sparsehess.detection import registry
+from sparsehess.detection.rules import elementwise
+from sparsehess.errors import InternalError
 
 
 def _elementwise_primitive(name, impl, *jvps):
@@ -34,10 +36,10 @@ PROD = _elementwise_primitive("test_prod", lambda a, b: a * b,
 
 @pytest.fixture(autouse=True)
 def fresh_registry():
-    saved = dict(primitives.USER_RULES)
+    saved = dict(registry.USER_RULES)
     yield
-    primitives.USER_RULES.clear()
-    primitives.USER_RULES.update(saved)
+    registry.USER_RULES.clear()
+    registry.USER_RULES.update(saved)
 
 
 def chain(x):
@@ -83,7 +85,7 @@ def test_a_function_rule_is_used():
 
     def rule(ctx):
         calls.append(ctx.eqn.primitive)
-        return primitives.nonlinear_unary(ctx)
+        return elementwise.nonlinear_unary(ctx)
 
     sparsehess.register_sparsity_rule(SIN, rule)
     f = lambda x: jnp.sum(SIN.bind(x))
@@ -125,18 +127,23 @@ def _installed_primitive_names():
             for v in list(vars(m).values()) if isinstance(v, Primitive)}
 
 
-def test_every_table_name_is_a_jax_primitive_or_a_listed_other_version_name():
-    from sparsehess.detection import control_flow, custom_rules, interpreter
-
-    tables = {"PRIMITIVE_RULES": primitives.PRIMITIVE_RULES,
-              "INDEX_PRIMITIVES": primitives.INDEX_PRIMITIVES,
-              "control_flow.HANDLERS": control_flow.HANDLERS,
-              "custom_rules.HANDLERS": custom_rules.HANDLERS,
-              "CALL_PRIMITIVES": interpreter.CALL_PRIMITIVES}
+def test_registry_is_keyed_by_the_installed_jax_primitive_objects():
     known = _installed_primitive_names()
     assert len(known) > 200
-    unknown = {f"{table}[{name!r}]" for table, entries in tables.items() for name in entries
-               if name not in known and name not in primitives.OTHER_JAX_VERSION_NAMES}
-    assert unknown == set()
+    assert all(isinstance(p, Primitive) for p in registry.REGISTRY)
+    names = {p.name for p in registry.REGISTRY}
+    assert names <= known
     # the scatter family is covered whole: JAX's scatter-sub / -min / -max included
-    assert {n for n in known if n.startswith("scatter")} <= set(primitives.PRIMITIVE_RULES)
+    assert {n for n in known if n.startswith("scatter")} <= names
+    assert {jax.lax.add_p, jax.lax.exp_p, jax.lax.scatter_sub_p, jax.lax.while_p} <= \
+        set(registry.REGISTRY)
+    assert registry.REGISTRY[jax.lax.gather_p].array_indexed
+    assert registry.REGISTRY[jax.lax.dynamic_slice_p].indexed.start == 1
+    assert not registry.REGISTRY[jax.lax.exp_p].array_indexed
+
+
+def test_a_misspelled_table_name_fails_loudly():
+    with pytest.raises(InternalError, match="scatter_add"):
+        registry.define("linear", ("scatter_add",), elementwise.linear)
+    assert registry.primitives_named("pjit") == [] or \
+        registry.primitives_named("pjit")[0].name == "pjit"    # other-version names may lack

@@ -45,3 +45,37 @@ def test_errors_raised_by_submodules_are_the_classes_of_errors():
     assert sparsehess.scipy.DenseHessianError is errors.DenseHessianError
     assert cli.UsageError is errors.UsageError
     assert "DenseHessianError" in sparsehess.scipy.__all__
+
+
+def _imported_modules(name, path, modules):
+    """Modules of the package that module ``name`` imports anywhere (functions included)."""
+    package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            targets = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")
+                anchor = anchor[:len(anchor) - node.level + 1]
+                base = ".".join(anchor + ([base] if base else []))
+            targets = [f"{base}.{a.name}" if f"{base}.{a.name}" in modules else base
+                       for a in node.names]
+        else:
+            continue
+        found.update(t for t in targets if t in modules and t != name)
+    return found
+
+
+def test_no_import_cycle_among_modules():
+    import networkx as nx
+
+    modules = _modules()
+    graph = nx.DiGraph()
+    for name, path in modules.items():
+        graph.add_node(name)
+        graph.add_edges_from((name, target) for target in _imported_modules(name, path, modules)
+                             if not name.startswith(target + "."))   # a package's own parents
+    cycles = sorted(sorted(c) for c in nx.simple_cycles(graph))
+    assert cycles == []

@@ -7,8 +7,9 @@ import numpy as np
 import scipy.sparse as sp
 
 from .. import arguments, dtypes
-from . import patterns, primitives
-from .interpreter import Propagator, Value
+from . import patterns, registry
+from .interpreter import Propagator
+from .values import Value
 
 
 def trace(f, layout):
@@ -33,7 +34,7 @@ def register_sparsity_rule(primitive, rule):
     function with the rule signature of the detection table (CONTRIBUTING.md). A registered
     rule replaces any built-in one for that primitive. Register before the first call on a
     function: plans already built keep their pattern."""
-    primitives.register_rule(primitive, rule)
+    registry.register_rule(primitive, rule)
 
 
 @dataclass

@@ -4,8 +4,9 @@ Forward pass: each value gets a bool CSR pattern (its size, n inputs) and, where
 computable from constants alone, its concrete value (used to prove structural zeros and to
 resolve constant indices).  In local mode values also carry their value at the input point:
 its zeros prove first derivatives zero there, never second ones (see ``EqnContext``).
-Nested jaxprs of call-like primitives are inlined; control flow and custom derivative rules
-are handled in ``control_flow.py`` and ``custom_rules.py``.
+Each equation goes to the rule the registry (``registry.py``) holds for its primitive: nested
+jaxprs of calls are inlined, control flow and custom derivatives have walking rules in
+``rules/``, every other primitive a structural rule whose ``EqnStructure`` is applied here.
 
 Hessian pass (scalar output): walking the recorded equations backwards marks the elements
 that reach the output; every interaction at a reached output element adds the outer
@@ -25,52 +26,13 @@ from jax.extend.core import Literal
 
 from .. import dtypes
 from ..errors import SparsityWarning, UnsupportedPrimitiveError
-from . import patterns, value_ranges
+from . import patterns, registry, value_ranges
 from .index_maps import bind, size_of
-from .primitives import INDEX_PRIMITIVES, PRIMITIVE_RULES, USER_RULES, EqnContext, conservative
-from .structure import EqnStructure, LocalMap, RegionCurvature
-
-# Primitives whose body is a jaxpr that is simply called: inlined into the walk.
-CALL_PRIMITIVES = {
-    "jit": "jaxpr", "pjit": "jaxpr", "closed_call": "call_jaxpr", "core_call": "call_jaxpr",
-    "remat": "jaxpr", "remat2": "jaxpr", "checkpoint": "jaxpr",
-}
+from .structure import EqnContext, EqnStructure, RegionCurvature
+from .values import Value, value_key
 
 # Evaluating a constant subexpression is skipped above this many elements (kept unknown).
 _MAX_KNOWN_SIZE = 50_000_000
-
-
-class Value:
-    """One array in the walk: shape, whether it is differentiable, pattern, and values.
-
-    ``known``: the value when it is the same for every input (a constant), else None
-    (numpy, or a JAX array for PRNG keys).
-    ``point``: in local mode, the value at the given input point, else None.
-    ``origin``: for a value unknown only because non-differentiated arguments are, the
-    labels of those arguments (a tuple of str), else None.
-    ``range``: for an unknown integer or bool value, its possible values
-    (``value_ranges.Range``), else None.
-    """
-
-    __slots__ = ("shape", "size", "dtype", "inexact", "pattern", "known", "point", "origin",
-                 "range")
-
-    def __init__(self, shape, dtype, pattern, known=None, point=None, origin=None):
-        self.shape = tuple(shape)
-        self.size = size_of(shape)
-        self.dtype = dtypes.canonical(dtype)
-        self.inexact = dtypes.is_inexact(self.dtype)         # bfloat16 too
-        self.pattern = pattern
-        self.known = known
-        self.point = point
-        self.origin = origin
-        self.range = None
-
-    @property
-    def value(self):
-        """The value at the point of detection: the constant, else the local point value,
-        else None."""
-        return self.known if self.known is not None else self.point
 
 
 @dataclass
@@ -126,6 +88,12 @@ class Propagator:
             return False
         return self.local or patterns.nnz(value.pattern) > 0
 
+    def child(self, n, *, record, depth=None, strict=None):
+        """A propagator over ``n`` local ids for a nested walk (same mode; sharing nothing)."""
+        return Propagator(n, record=record, local=self.local,
+                          strict=self.strict if strict is None else strict,
+                          depth=self.depth if depth is None else depth)
+
     # ------------------------------------------------------------ walking
     def run(self, closed_jaxpr, inputs):
         """Walk ``closed_jaxpr`` with ``inputs`` (list of Value); returns the output Values."""
@@ -160,28 +128,22 @@ class Propagator:
             self.record = saved
 
     def equation(self, eqn, ins):
-        from . import control_flow, custom_rules  # they call back into this class
-
-        name = eqn.primitive.name
+        """Output Values of one equation: evaluated when every operand is known, else by
+        the primitive's rule (the conservative rule, with a warning, when it has none)."""
         avals = [v.aval for v in eqn.outvars]
         if all(v.known is not None for v in ins) and not eqn.effects:
             values = self.evaluate(eqn, ins, avals)
             if values is not None:
                 return values
-        rule = USER_RULES.get(eqn.primitive)
-        if rule is None and name in CALL_PRIMITIVES:
-            inner = eqn.params[CALL_PRIMITIVES[name]]
-            if hasattr(inner, "jaxpr"):
-                return self.walk_closed(inner, ins)
-            return self.walk(inner, [], ins)
-        if rule is None and name in control_flow.HANDLERS:
-            return control_flow.HANDLERS[name](self, eqn, ins)
-        if rule is None and name in custom_rules.HANDLERS:
-            return custom_rules.HANDLERS[name](self, eqn, ins)
+        rule = registry.rule_for(eqn.primitive)
         if rule is None:
-            rule = PRIMITIVE_RULES.get(name)
-        if rule is None:
-            rule = self.unknown_primitive(name)
+            rule = self.unknown_primitive(eqn.primitive.name)
+        return rule(self, eqn, ins)
+
+    def structured(self, eqn, ins, rule):
+        """Output Values of an equation described by a structural ``rule``: its
+        ``EqnStructure`` (cached per operand values) applied to ``ins``."""
+        avals = [v.aval for v in eqn.outvars]
         values = [v.value for v in ins]
         known = values
         ranges = [v.range for v in ins]
@@ -195,14 +157,14 @@ class Propagator:
         else:
             ctx = EqnContext(eqn, [v.shape for v in ins], known, values,
                              [tuple(a.shape) for a in avals], ranges)
-            structure = rule(ctx)
+            structure = rule.structure(ctx)
             # Loops walk the same equation again: keep the structure, and the objects whose
             # ids are in the key, for the next iteration.
             self.cache[key] = (structure, eqn, values)
-        if self.labelled and name in INDEX_PRIMITIVES:
-            self.warn_unknown_indices(name, ins)
+        if self.labelled and rule.indexed is not None:
+            self.warn_unknown_indices(eqn.primitive.name, rule.indexed, ins)
         outs = self.apply(structure, ins, [(a.shape, a.dtype) for a in avals])
-        value_ranges.propagate(eqn, ins, outs, getattr(rule, "data_positions", None))
+        value_ranges.propagate(eqn, ins, outs, rule.data_positions)
         if self.local and all(v is not None for v in values):
             for out, point in zip(outs, bind(eqn, values)):
                 out.point = dtypes.host(point)
@@ -254,10 +216,11 @@ class Propagator:
             return None
         return [self.constant(r, a.shape, a.dtype) for a, r in zip(avals, results)]
 
-    def warn_unknown_indices(self, name, ins):
+    def warn_unknown_indices(self, name, indexed, ins):
         """Warn (once per argument) when indices unknown only because non-differentiated
-        arguments are unknown make index primitive ``name`` fall back to a dense map."""
-        start, stop, copied = INDEX_PRIMITIVES[name]
+        arguments are unknown make index primitive ``name`` (operands ``indexed``, a
+        ``registry.IndexOperands``) fall back to a dense map."""
+        start, stop, copied = indexed.start, indexed.stop, indexed.copied
         if not any(ins[p].inexact and patterns.nnz(ins[p].pattern) for p in copied):
             return                        # nothing differentiable is moved: no loss
         unresolved = [v for v in ins[start:stop] if v.value is None and v.origin
@@ -290,7 +253,7 @@ class Propagator:
                 f"sparsity detection has no exact rule for the JAX primitive '{name}': "
                 f"every output of it is assumed to depend on every input (a valid but denser "
                 f"pattern).", SparsityWarning, stacklevel=2)
-        return conservative
+        return registry.CONSERVATIVE
 
     # ------------------------------------------------------------ Hessian
     def hessian(self, outputs) -> sp.csr_array:
@@ -354,25 +317,3 @@ def _origin(ins):
             origin = v.origin if origin is None or origin == v.origin else \
                 tuple(sorted(set(origin) | set(v.origin)))
     return origin
-
-
-_SMALL = 4096
-
-
-def value_key(value):
-    """Cache key part for an operand value: its bytes when small, its identity otherwise."""
-    if value is None:
-        return None
-    if value.size <= _SMALL:
-        data = dtypes.host_data(value)
-        return (str(value.dtype), value.shape, data.tobytes())
-    return id(value)
-
-
-def opaque_structure(ins, out_sizes):
-    """Conservative structure for a region whose forward patterns were computed directly:
-    every output may depend on every input, with curvature among each output's inputs."""
-    from .structure import Interaction
-    maps = [(o, p, LocalMap(size, v.size, dense=True))
-            for o, size in enumerate(out_sizes) for p, v in enumerate(ins)]
-    return EqnStructure(maps=maps, interactions=[Interaction(o) for o in range(len(out_sizes))])

@@ -1,6 +1,6 @@
 """The local structure of one jaxpr equation: first-order maps and second-order interactions.
 
-A rule (see ``primitives.py``) describes an equation by
+A rule (see ``registry.py``) reads an equation's ``EqnContext`` and describes it by
   * ``LocalMap``s: which operand elements each output element depends on (the structural
     local Jacobian), used forwards to propagate dependency patterns and backwards to find
     the elements that reach the function's output;
@@ -17,6 +17,41 @@ import numpy as np
 import scipy.sparse as sp
 
 from . import patterns
+from .index_maps import size_of
+
+
+@dataclass
+class EqnContext:
+    """What a rule may look at: the equation, operand shapes and operand values.
+
+    ``known``: the operands' values that are constants (the same for every input), else None.
+    ``values``: their values at the point of detection: the constant, else (local mode) the
+    value at the input point, else None; the same list as ``known`` in global mode.
+
+    A zero in ``values`` proves a first derivative zero at the point (∂(ab)/∂b = a), so
+    rules may prune first-order maps by it.  Only a constant has no derivatives at all:
+    second-order terms (∂²(ab)/∂a∂b = 1) and a value's own dependencies are pruned by
+    ``known`` only.
+    ``ranges``: for operands without a value, their possible values
+    (``value_ranges.Range``) or None; index rules try every index they allow.
+    """
+
+    eqn: object
+    in_shapes: list
+    known: list
+    values: list
+    out_shapes: list
+    ranges: list = None
+
+    @property
+    def params(self):
+        return self.eqn.params
+
+    def in_size(self, pos: int) -> int:
+        return size_of(self.in_shapes[pos])
+
+    def out_size(self, pos: int = 0) -> int:
+        return size_of(self.out_shapes[pos])
 
 
 @dataclass(frozen=True)

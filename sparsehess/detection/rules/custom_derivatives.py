@@ -15,12 +15,12 @@ import jax
 import numpy as np
 import scipy.sparse as sp
 
-from .. import dtypes
-from ..errors import SparsityWarning
-from . import patterns
-from .index_maps import bind, size_of
-from .interpreter import Propagator, Value, opaque_structure, value_key
-from .structure import EqnStructure, Interaction, LocalMap
+from ... import dtypes
+from ...errors import SparsityWarning
+from .. import patterns
+from ..index_maps import bind, size_of
+from ..structure import EqnStructure, Interaction, LocalMap
+from ..values import Value, opaque_structure, value_key
 
 # Custom rules traced inside custom rules, at most this deep.
 MAX_RULE_DEPTH = 2
@@ -67,7 +67,7 @@ def _rule_jaxpr(eqn, ins, diff):
     return jax.make_jaxpr(rule)(primal_specs, seed_specs), seed_specs
 
 
-def _local_patterns(eqn, ins, diff, depth, local):
+def _local_patterns(prop, eqn, ins, diff):
     """Patterns of the rule's derivative outputs over local ids [primals | seeds].
 
     In local mode the rule is walked at the primals' points: its first-order patterns
@@ -76,7 +76,7 @@ def _local_patterns(eqn, ins, diff, depth, local):
     closed, seed_specs = _rule_jaxpr(eqn, ins, diff)
     sizes = [v.size for v in ins] + [size_of(s.shape) for s in seed_specs]
     n_local = sum(sizes)
-    sub = Propagator(n_local, record=False, depth=depth + 1, local=local)
+    sub = prop.child(n_local, record=False, depth=prop.depth + 1, strict=False)
     values, offset = [], 0
     for k, size in enumerate(sizes):
         spec = ins[k] if k < len(ins) else seed_specs[k - len(ins)]
@@ -102,7 +102,7 @@ def custom_call(prop, eqn, ins):
     try:
         key = ("custom", id(eqn), tuple((v.known is None, value_key(v.value)) for v in ins))
         if key not in prop.cache:
-            prop.cache[key] = (_rule_structure(eqn, ins, diff, prop.depth, prop.local), eqn,
+            prop.cache[key] = (_rule_structure(prop, eqn, ins, diff), eqn,
                                [v.value for v in ins])
         structure = prop.cache[key][0]
     except Exception as err:  # noqa: BLE001 - any failure to trace the rule: stay conservative
@@ -117,10 +117,10 @@ def custom_call(prop, eqn, ins):
     return outs
 
 
-def _rule_structure(eqn, ins, diff, depth, local):
+def _rule_structure(prop, eqn, ins, diff):
     """EqnStructure of a custom-derivative call, from its traced rule (at the operands'
     points in local mode)."""
-    outs, primal_total, n_local = _local_patterns(eqn, ins, diff, depth, local)
+    outs, primal_total, n_local = _local_patterns(prop, eqn, ins, diff)
     in_offsets = np.cumsum([0] + [v.size for v in ins])
     out_sizes = [size_of(v.aval.shape) for v in eqn.outvars]
     out_offsets = np.cumsum([0] + out_sizes)
@@ -171,6 +171,3 @@ def _pairs(matrix):
     rows = np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))
     return rows, matrix.indices
 
-
-HANDLERS = {"custom_jvp_call": custom_call, "custom_vjp_call": custom_call,
-            "custom_vjp_call_jaxpr": custom_call}

@@ -16,9 +16,9 @@ points (conservative maps, not compositions of exact ones) are never summarized.
 
 import numpy as np
 
-from . import patterns, value_ranges
-from .interpreter import Propagator, Value, value_key
-from .structure import EqnStructure, LocalMap, RegionCurvature
+from .. import patterns, value_ranges
+from ..structure import EqnStructure, LocalMap, RegionCurvature
+from ..values import Value, value_key
 
 _DIRECT = "direct"  # cache mark of a body whose walk cannot be summarized
 
@@ -67,8 +67,7 @@ class BodySummary:
     def of(cls, prop, closed, ins):
         """Summary of ``closed`` walked with the values of ``ins``, or None (fixed points)."""
         sizes = [v.size for v in ins]
-        sub = Propagator(sum(sizes), record=True, strict=prop.strict, depth=prop.depth,
-                         local=prop.local)
+        sub = prop.child(sum(sizes), record=True)
         sub.cache, sub.warned = prop.cache, prop.warned
         local_ins, offset = [], 0
         for v, size in zip(ins, sizes):

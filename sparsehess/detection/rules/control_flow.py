@@ -19,10 +19,11 @@ import numpy as np
 import scipy.sparse as sp
 from jax.extend.core import jaxpr_as_fun
 
-from .. import dtypes
-from . import loop_bodies, patterns, value_ranges
-from .interpreter import Value, opaque_structure
-from .structure import EqnStructure, LocalMap
+from ... import dtypes
+from .. import patterns, value_ranges
+from ..structure import EqnStructure, LocalMap
+from ..values import Value, opaque_structure
+from . import loop_bodies
 
 # Iterations walked one by one before a scan or while loop switches to a fixed point.
 UNROLL_LIMIT = 5000
@@ -218,5 +219,3 @@ def while_loop(prop, eqn, ins):
     return prop.apply(structure, region_ins, [(c.shape, c.dtype) for c in final],
                       [c.pattern for c in final])
 
-
-HANDLERS = {"cond": cond, "scan": scan, "while": while_loop}
