@@ -24,7 +24,7 @@ grid side 3163: nnz ≈ 5n):
   chain);
 * coloring: adjacency copies of the pattern (int64 indptr/indices, 8 B/entry each) and a few
   n-length int64 work arrays (80 MB each);
-* recovery: the gather plan (``ColoringResult._gather``): four int64 arrays of length nnz
+* recovery: the gather plan (``Coloring.gather_indices()``): four int64 arrays of length nnz
   (rows, cols, B rows, B cols: 32 B/entry, ~1 GB for the chain) and the compressed product
   B (n × ncolors float64: 80 MB per color);
 * JAX: x, the HVP tangents (n × ncolors float64) and XLA's buffers for the batched HVP,
@@ -109,8 +109,8 @@ def compare(name: str, n: int, repeat: int = 4):
     import scipy.sparse as sp
     import sparsehess
     from sparsehess import problems
-    from sparsehess.coloring import kernels
     from sparsehess.detection import patterns
+    from sparsehess.recovery import direct as tables
 
     f, x0 = problems.chained_rosenbrock(n) if name == "chain" else \
         problems.grid_energy(int(round(n ** 0.5)))
@@ -133,14 +133,14 @@ def compare(name: str, n: int, repeat: int = 4):
         rows = np.repeat(np.arange(p.shape[0], dtype=np.int64), np.diff(p.indptr))
         cols = p.indices.astype(np.int64)
         ptr = p.indptr.astype(np.int64)
-        direct = kernels.exclusive_counts(ptr, cols, c.colors, c.ncolors) == 1
-        assert np.all(direct | direct[kernels.reverse_positions(ptr, cols)])
+        direct = tables.exclusive_counts(ptr, cols, c.colors, c.ncolors) == 1
+        assert np.all(direct | direct[tables.reverse_positions(ptr, cols)])
         return (rows, cols, np.where(direct, rows, cols),
                 np.where(direct, c.colors[cols], c.colors[rows]))
 
     def new_star(c):
-        c.__dict__.pop("_gather", None)
-        return c._gather
+        c.__dict__.pop("_reads", None)
+        return c.gather_indices()
 
     detect = {"new": (new_add, new_result), "old": (old_add, old_result)}
     star = {"new": new_star, "old": old_star}

@@ -92,12 +92,12 @@ def _marker_size(shape, npoints, axis_px=500):
 
 def _entry_colors(coloring, rows, cols):
     """Color index of each entry: its column's color (row's for ``row``); -1 = no color."""
-    method = coloring.method
-    if method == "row":
+    seeds = coloring.spec.seeds
+    if seeds == "rows":
         return coloring.colors[rows]
-    if method == "bicoloring":
-        cc = coloring.column_colors[cols] - 1
-        rc = coloring.row_colors[rows] - 1
+    if seeds == "both":
+        cc = coloring.column_colors[cols]
+        rc = coloring.row_colors[rows]
         # entries of uncolored columns are read from the row-compressed side: offset them
         return np.where(cc >= 0, cc, np.where(rc >= 0, coloring.ncolumn_colors + rc, -1))
     return coloring.colors[cols]

@@ -5,9 +5,9 @@ The pattern ``A`` (``m x n``) is turned into the symmetric augmented pattern
 Every nonzero ``A[i, j]`` is then readable from ``B_c = A @ S_c`` (if column ``j``'s color is
 unique among the columns of row ``i``) or from ``B_r = S_r.T @ A`` (if row ``i``'s color is
 unique among the rows of column ``j``). Post-processing keeps only the vertices some read
-uses ("needed") and gives every other vertex the neutral color 0, which is sound because
-removing terms from a sum never spoils a read that isolated one term; the remaining colors are
-renumbered 1..kc (columns) and 1..kr (rows).
+uses ("needed") and takes every other vertex out of the seeds (color -1), which is sound
+because removing terms from a sum never spoils a read that isolated one term; the remaining
+colors are renumbered 0..kc-1 (columns) and 0..kr-1 (rows).
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ import numpy as np
 import scipy.sparse as sp
 from numba import njit
 
+from ..errors import InternalError
+from ..recovery.direct import exclusive_counts
 from . import kernels
 
 
@@ -49,11 +51,11 @@ def _choose_needed(rows, cols, col_ok, row_ok, ccol, crow, ncolors, need_col, ne
 
 
 def _compact(colors: np.ndarray, needed: np.ndarray) -> np.ndarray:
-    """1-based colors renumbered over the needed vertices, 0 elsewhere."""
-    out = np.zeros(colors.size, dtype=np.int64)
+    """0-based colors renumbered over the needed vertices, -1 elsewhere."""
+    out = np.full(colors.size, -1, dtype=np.int64)
     if needed.any():
         _, inv = np.unique(colors[needed], return_inverse=True)
-        out[needed] = inv + 1
+        out[needed] = inv
     return out
 
 
@@ -66,15 +68,15 @@ def split_star_coloring(p: sp.csr_array, aug_colors: np.ndarray):
     idx = p.indices.astype(np.int64)
     rows = np.repeat(np.arange(m, dtype=np.int64), np.diff(ptr))
     k = int(aug_colors.max(initial=-1)) + 1
-    col_ok = kernels.exclusive_counts(ptr, idx, ccol, max(k, 1)) == 1
+    col_ok = exclusive_counts(ptr, idx, ccol, max(k, 1)) == 1
     t = sp.csr_array((np.arange(idx.size, dtype=np.int64), idx, ptr), shape=p.shape).T.tocsr()
     t.sort_indices()
-    cnt_t = kernels.exclusive_counts(t.indptr.astype(np.int64), t.indices.astype(np.int64),
+    cnt_t = exclusive_counts(t.indptr.astype(np.int64), t.indices.astype(np.int64),
                                      crow, max(k, 1))
     row_ok = np.empty(idx.size, dtype=bool)
     row_ok[t.data] = cnt_t == 1
     if not np.all(col_ok | row_ok):
-        raise AssertionError("star coloring of the augmented graph is not a star coloring")
+        raise InternalError("star coloring of the augmented graph is not a star coloring")
     need_col = np.zeros(n, dtype=bool)
     need_row = np.zeros(m, dtype=bool)
     _choose_needed(rows, idx, col_ok, row_ok, ccol, crow, max(k, 1), need_col, need_row)
@@ -106,8 +108,8 @@ def _split_candidates(nnz_per_line: np.ndarray, max_candidates: int = 12) -> lis
 def partition_bicoloring(p: sp.csr_array, order_name: str, seed: int):
     """Best "dense rows from B_r, the rest from B_c" split (and its transpose) over a few
     thresholds. With rows R recovered from ``B_r``, columns need a partial distance-2 coloring
-    of ``A[~R, :]`` and rows of ``A[R, :]``; lines left without entries get color 0.
-    Returns ``(row_colors, column_colors)`` (1-based, 0 neutral).
+    of ``A[~R, :]`` and rows of ``A[R, :]``; lines left without entries get color -1.
+    Returns ``(row_colors, column_colors)`` (0-based, -1: in no seed).
     """
     m, n = p.shape
     best = None
@@ -117,10 +119,10 @@ def partition_bicoloring(p: sp.csr_array, order_name: str, seed: int):
         lines = np.diff(q.indptr)
         for t in [max(int(lines.max(initial=0)), 0)] + _split_candidates(lines):
             dense = lines > t
-            cq = _d2_colors(q[np.flatnonzero(~dense)], order_name, seed) + 1
-            rq = np.zeros(q.shape[0], dtype=np.int64)
-            rq[dense] = _d2_colors(sp.csr_array(q[np.flatnonzero(dense)].T), order_name, seed) + 1
-            total = int(cq.max(initial=0)) + int(rq.max(initial=0))
+            cq = _d2_colors(q[np.flatnonzero(~dense)], order_name, seed)
+            rq = np.full(q.shape[0], -1, dtype=np.int64)
+            rq[dense] = _d2_colors(sp.csr_array(q[np.flatnonzero(dense)].T), order_name, seed)
+            total = int(cq.max(initial=-1)) + int(rq.max(initial=-1))
             if best is None or total < best[0]:
                 best = (total, (cq, rq) if transpose else (rq, cq))
     return best[1]

@@ -4,7 +4,7 @@
 and raises ``ValueError`` naming the first violation otherwise (with ``raise_on_failure=False``
 it returns ``False`` instead). ``coloring_or_colors`` is a :class:`Coloring` or the colors
 themselves: an int array (0-based; for ``"row"`` one per row, otherwise one per column) or, for
-``"bicoloring"``, a pair ``(row_colors, column_colors)`` with 0 meaning "in no seed".
+``"bicoloring"``, a pair ``(row_colors, column_colors)``, 0-based with -1 meaning "in no seed".
 """
 
 from __future__ import annotations
@@ -120,11 +120,13 @@ def _check(r, c, shape, colors, method):
         rc, cc = (np.asarray(x, dtype=np.int64) for x in colors)
         if rc.shape != (shape[0],) or cc.shape != (shape[1],):
             raise InvalidColoringError(f"bicoloring needs {shape[0]} row and {shape[1]} column colors")
+        if min(rc.min(initial=0), cc.min(initial=0)) < -1:
+            raise InvalidColoringError("bicoloring colors are 0-based, -1 for \"in no seed\"")
         def isolated(group, col):
-            k = int(col.max(initial=0)) + 1
-            key = group * k + col
+            k = int(col.max(initial=-1)) + 2
+            key = group * k + col + 1
             _, inv, counts = np.unique(key, return_inverse=True, return_counts=True)
-            return (col > 0) & (counts[inv] == 1)
+            return (col >= 0) & (counts[inv] == 1)
         ok = isolated(r, cc[c]) | isolated(c, rc[r])
         if not ok.all():
             k = int(np.flatnonzero(~ok)[0])

@@ -17,7 +17,8 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from .. import arguments
 from ..coloring import color as color_pattern
-from ..coloring import jax_recovery
+from ..recovery import jax_recovery
+from ..detection import registry
 from ..detection.api import check_inexact, propagate
 from . import formats, sweeps
 
@@ -168,19 +169,14 @@ def auto_chunk_size(jaxpr, nseeds: int, itemsize: int = 8):
     return None if chunk >= nseeds else int(chunk)
 
 
-# Primitives whose batched (vmapped) forms run much slower on CPU than one product at a time:
-# a batch axis in front makes every indexed row a strided access.
-INDEXED_PRIMITIVES = frozenset({"gather", "scatter", "scatter-add", "scatter-mul", "scatter-min",
-                                "scatter-max"})
-
-
 def sequential_sweeps_pay(jaxpr) -> bool:
     """Whether the products should run one per color rather than vmapped: on a single CPU
     device, when f indexes by arrays (gathers/scatters anywhere, nested jaxprs included).
-    Products then share the linearization and run in a compiled loop."""
+    Products then share the linearization and run in a compiled loop (batched, a leading
+    axis makes every indexed row a strided access: ``registry.Rule.array_indexed``)."""
     if jax.default_backend() != "cpu" or len(jax.devices()) > 1:
         return False
-    return any(eqn.primitive.name in INDEXED_PRIMITIVES
+    return any(getattr(registry.rule_for(eqn.primitive), "array_indexed", False)
                for eqn in _all_equations(jaxpr.jaxpr))
 
 
@@ -237,7 +233,7 @@ def choose_hessian_coloring(pattern, method, order, per_evaluation=1, dtype=np.f
     acyclic = color_pattern(pattern, "acyclic", order=order, effort=effort)
     if cost("acyclic", acyclic.ncolors, acyclic.pattern.nnz) >= star_cost:
         return star
-    if jnp.finfo(dtype).bits < 64 and acyclic._max_terms > LOW_PRECISION_MAX_TERMS:
+    if jnp.finfo(dtype).bits < 64 and acyclic.max_terms > LOW_PRECISION_MAX_TERMS:
         return star                  # fewer HVPs, but not at the price of accuracy
     return acyclic
 

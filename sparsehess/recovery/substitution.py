@@ -1,4 +1,4 @@
-"""Substitution (acyclic) decompression: schedules built once in numba, applied in numpy or JAX.
+"""Substitution (acyclic) recovery: schedules built once in numba, applied in numpy or JAX.
 
 For an acyclic coloring every 2-colored component is a tree. With ``B = A @ S`` and a tree
 rooted at a center, the entry between a vertex ``u`` and its parent ``p`` is
@@ -206,3 +206,59 @@ def _preorder(parent, nchild, children):
                 top += 1
                 stack[top] = c
     return preorder, tin, depth
+
+
+class SubstitutionTables:
+    """The substitution schedule of an acyclic coloring and the tables that apply it.
+
+    ``pattern``: symmetric csr (n, n); ``adjacency``: ``(ptr, idx, rev)`` of its graph without
+    the diagonal; ``colors``: int64 (n,), ``ncolors`` of them. Built lazily, once.
+    """
+
+    def __init__(self, pattern, adjacency, colors, ncolors):
+        self.pattern = pattern
+        self.colors = colors
+        ptr, idx, rev = adjacency
+        self.schedule = tree_schedule(ptr, idx, rev, colors, max(ncolors, 1))
+        self.tour = euler_tour(self.schedule[4])    # (preorder, tin, tout, depth)
+        rows = np.repeat(np.arange(pattern.shape[0], dtype=np.int64), np.diff(pattern.indptr))
+        self.rows, self.offdiag = rows, rows != pattern.indices
+
+    @property
+    def max_terms(self) -> int:
+        """Most entries of B one recovered nonzero is computed from (its largest subtree):
+        the factor by which the rounding errors of B can add up in a recovered nonzero."""
+        parent = self.schedule[4]
+        _, tin, tout, _ = self.tour
+        return int(np.max(tout - tin, where=parent >= 0, initial=1))
+
+    def values(self, b):
+        """Entries of the pattern in CSR order recovered from ``b = A @ S`` (numpy)."""
+        rows, off = self.rows, self.offdiag
+        order, _, brow, bcol, parent, child_of = self.schedule
+        out = np.empty(rows.size, dtype=b.dtype)
+        if b.size:
+            val = tree_values(order, brow, bcol, parent, np.ascontiguousarray(b))
+            out[off] = val[child_of]
+        out[~off] = b[rows[~off], self.colors[rows[~off]]]
+        return out
+
+    def tour_tables(self, flat_b):
+        """Arguments of :func:`~.jax_recovery.substitution`; ``flat_b(rows, cols)`` gives the
+        positions of ``B[rows, cols]`` in the raveled product."""
+        rows, off = self.rows, self.offdiag
+        _, _, brow, bcol, parent, child_of = self.schedule
+        preorder, tin, tout, depth = self.tour
+        # a root reads the B entry of its tree edges (its children's color), which makes
+        # the alternating sum over every tree zero and keeps the prefix sums small
+        col = bcol.copy()
+        child = np.flatnonzero(parent >= 0)
+        col[parent[child]] = self.colors[brow[child]]
+        b_tour = flat_b(brow[preorder], col[preorder])
+        sign = np.where(depth[preorder] % 2 == 0, 1, -1).astype(np.int8)   # tour order
+        diag_rows = rows[~off]
+        # each entry reads its edge's value (tour position of the child) or its diagonal
+        entry = np.empty(rows.size, np.int64)
+        entry[off] = tin[child_of]
+        entry[~off] = preorder.size + np.arange(diag_rows.size)
+        return b_tour, sign, tout[preorder], flat_b(diag_rows, self.colors[diag_rows]), entry

@@ -8,20 +8,21 @@ module                  holds
 ``greedy``              first-fit distance-1 and partial distance-2 colorings
 ``star``                star colorings (bitset and per-edge variants, one dispatcher)
 ``acyclic``             acyclic coloring with disjoint sets of 2-colored trees
-``postprocess``         per-entry color counts, star-coloring post-processing
+``postprocess``         star-coloring post-processing
 ======================  ===============================================================
 
-Graphs are CSR pairs ``(ptr, idx)`` of int64; colors are 0-based int64, -1 uncolored.
+Graphs are CSR pairs ``(ptr, idx)`` of int64; colors are 0-based int64, -1 uncolored. The
+per-entry counts and mirror positions the kernels share with recovery live in
+:mod:`sparsehess.recovery.direct`.
 """
 
 from .acyclic import ACYCLIC_HUB_DEGREE, acyclic_coloring
 from .greedy import greedy_coloring
 from .neighbours import collect_neighbors, degrees
 from .orders import dynamic_order
-from .postprocess import exclusive_counts, star_postprocess
+from .postprocess import star_postprocess
 from .star import (
     STAR_BITSET_BYTES,
-    reverse_positions,
     star_coloring,
     star_coloring_bits,
     star_coloring_bits1,
@@ -36,9 +37,7 @@ __all__ = [
     "collect_neighbors",
     "degrees",
     "dynamic_order",
-    "exclusive_counts",
     "greedy_coloring",
-    "reverse_positions",
     "star_coloring",
     "star_coloring_bits",
     "star_coloring_bits1",

@@ -1,4 +1,4 @@
-"""Per-entry color counts and the post-processing of star colorings (numba).
+"""The post-processing of star colorings (numba).
 
 The post-processing drops colors that symmetric direct recovery never reads (the "neutral"
 color of Gebremedhin, Tarafdar, Manne and Pothen, SIAM J. Sci. Comput. 29, 2007, Section 4).
@@ -9,30 +9,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .star import reverse_positions
-
-
-@njit(cache=True)
-def exclusive_counts(ptr, idx, color, ncolors):
-    """``cnt[k]`` = number of neighbours of row ``i`` (position ``k`` in row ``i``) whose color
-    equals ``color[idx[k]]``. A read ``B[i, color[idx[k]]]`` isolates entry k iff ``cnt[k]==1``.
-    """
-    n = ptr.size - 1
-    tally = np.zeros(ncolors + 1, dtype=np.int64)
-    cnt = np.empty(idx.size, dtype=np.int64)
-    for i in range(n):
-        for k in range(ptr[i], ptr[i + 1]):
-            c = color[idx[k]]
-            if c >= 0:
-                tally[c] += 1
-        for k in range(ptr[i], ptr[i + 1]):
-            c = color[idx[k]]
-            cnt[k] = tally[c] if c >= 0 else 0
-        for k in range(ptr[i], ptr[i + 1]):
-            c = color[idx[k]]
-            if c >= 0:
-                tally[c] = 0
-    return cnt
+from ...recovery.direct import exclusive_counts, reverse_positions
 
 
 @njit(cache=True)

@@ -11,19 +11,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-
-@njit(cache=True)
-def reverse_positions(ptr, idx):
-    """For a structurally symmetric CSR graph, ``rev[k]`` is the position of the mirror entry."""
-    n = ptr.size - 1
-    cursor = ptr[:-1].copy()
-    rev = np.empty(idx.size, dtype=np.int64)
-    for i in range(n):
-        for k in range(ptr[i], ptr[i + 1]):
-            j = idx[k]
-            rev[k] = cursor[j]
-            cursor[j] += 1
-    return rev
+from ...recovery.direct import reverse_positions
 
 
 @njit(cache=True, inline="always")
