@@ -287,7 +287,7 @@ def test_column_largest_first_on_an_arrowhead_is_not_quadratic():
 
 
 def test_bench_skips_distance2_orders_past_the_work_limit(monkeypatch):
-    monkeypatch.setattr(bench, "DIST2_MAX_WORK", 10_000)
+    monkeypatch.setattr(bench.runner, "DIST2_MAX_WORK", 10_000)
     recs = bench.run([("hub", bench.arrowhead(200))], methods=("column", "star", "bicoloring"),
                      orders=("natural", "smallest_last"), progress=False)
     by = {(r["method"], r["order"]): r for r in recs}
