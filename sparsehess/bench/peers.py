@@ -28,7 +28,7 @@ def casadi_module():
     return casadi
 
 
-def to_casadi(casadi, p) -> "casadi.Sparsity":
+def to_casadi(casadi, p):
     """``p`` (any scipy sparse pattern) as a ``casadi.Sparsity``."""
     csc = sp.csc_array(p)
     csc.sort_indices()
