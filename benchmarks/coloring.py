@@ -22,48 +22,14 @@ import time
 from pathlib import Path
 
 import numpy as np
-import scipy.sparse as sp
 
+from sparsehess.bench import peers
+from sparsehess.bench.generators import arrowhead, laplacian, random_symmetric
 from sparsehess.coloring import color, load_pattern
 
-try:
-    import casadi
-except ImportError:  # benchmark-only dependency
-    casadi = None
+casadi = peers.casadi_module()  # benchmark-only dependency: None without it
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "matrices" / "suitesparse"
-
-
-def random_symmetric(n: int, avg_degree: int, seed: int = 0) -> sp.csr_array:
-    rng = np.random.default_rng(seed)
-    ne = n * avg_degree // 2
-    i = rng.integers(0, n, ne)
-    j = rng.integers(0, n, ne)
-    r = np.concatenate([i, j, np.arange(n)])
-    c = np.concatenate([j, i, np.arange(n)])
-    p = sp.csr_array((np.ones(r.size, dtype=np.int8), (r, c)), shape=(n, n))
-    p.sum_duplicates()
-    return p
-
-
-def arrow(n: int) -> sp.csr_array:
-    r = np.concatenate([np.zeros(n, int), np.arange(n), np.arange(1, n)])
-    c = np.concatenate([np.arange(n), np.zeros(n, int), np.arange(1, n)])
-    p = sp.csr_array((np.ones(r.size, dtype=np.int8), (r, c)), shape=(n, n))
-    p.sum_duplicates()
-    return p
-
-
-def laplacian_2d(k: int) -> sp.csr_array:
-    t = sp.diags_array([np.ones(k - 1), np.ones(k), np.ones(k - 1)], offsets=[-1, 0, 1])
-    e = sp.eye_array(k)
-    return sp.csr_array(sp.kron(t, e) + sp.kron(e, t), dtype=np.int8)
-
-
-def to_casadi(p: sp.csr_array):
-    csc = sp.csc_array(p)
-    csc.sort_indices()
-    return casadi.Sparsity(csc.shape[0], csc.shape[1], csc.indptr.tolist(), csc.indices.tolist())
 
 
 def _once(fn):
@@ -79,7 +45,7 @@ def run_case(rows, label, p, method, casadi_call, repeat):
     ours, first = _once(ours_fn)
     line = {"case": label, "method": method, "ours_colors": ours.ncolors, "ours_first": first,
             "ours_steady": np.inf, "casadi_colors": None, "casadi_time": None}
-    s = to_casadi(p) if casadi is not None and casadi_call is not None else None
+    s = peers.to_casadi(casadi, p) if casadi is not None and casadi_call is not None else None
     for _ in range(repeat):  # interleaved rounds: the ratio holds on a busy machine
         line["ours_steady"] = min(line["ours_steady"], _once(ours_fn)[1])
         if s is not None:
@@ -162,8 +128,8 @@ def main(argv=None):
     n_rand = 100_000 if args.quick else 1_000_000
     n_arrow = 10_000 if args.quick else 100_000
     k_lap = 300 if args.quick else 1000
-    star = (lambda s: s.star_coloring(1, 2**62)) if casadi else None
-    uni = (lambda s: s.uni_coloring(s.T, 2**62)) if casadi else None
+    star = (lambda s: peers.casadi_call(s, "star")()) if casadi else None
+    uni = (lambda s: peers.casadi_call(s, "column")()) if casadi else None
 
     print(f"casadi {casadi.__version__ if casadi else 'not installed'}; times in seconds; "
           "ratio = casadi / ours (steady)")
@@ -175,12 +141,12 @@ def main(argv=None):
     run_case(rows, f"random sym n={n_rand} deg~10", rnd, "star", star, args.repeat)
     run_case(rows, f"random sym n={n_rand} deg~10", rnd, "column", uni, args.repeat)
     run_case(rows, f"random sym n={n_rand} deg~10", rnd, "acyclic", None, args.repeat)
-    arr = arrow(n_arrow)
+    arr = arrowhead(n_arrow)
     run_case(rows, f"arrow n={n_arrow}", arr, "star", star, args.repeat)
     run_case(rows, f"arrow n={n_arrow}", arr, "column", uni, args.repeat)
     # bicoloring's distance-2 sub-colorings are quadratic in the dense row: kept at n=10^4
-    run_case(rows, "arrow n=10000", arrow(10_000), "bicoloring", None, 1)
-    lap = laplacian_2d(k_lap)
+    run_case(rows, "arrow n=10000", arrowhead(10_000), "bicoloring", None, 1)
+    lap = laplacian((k_lap, k_lap))
     run_case(rows, f"2-D Laplacian n={k_lap * k_lap}", lap, "star", star, args.repeat)
     run_case(rows, f"2-D Laplacian n={k_lap * k_lap}", lap, "column", uni, args.repeat)
     ken = SHARED / "lp_ken_18.mtx.gz"

@@ -202,7 +202,7 @@ def _fmt_seconds(t: float) -> str:
 def cmd_color(args) -> int:
     import numpy as np
 
-    from .bench import _best_time
+    from .bench.timing import best_time
     from .coloring import check_coloring, color, load_pattern
 
     if args.seeds and not args.seeds.lower().endswith(".npz"):
@@ -220,8 +220,8 @@ def cmd_color(args) -> int:
     # load / compile the numba kernels on a tiny pattern first, so the time is the coloring's
     from .bench import warm_up
     warm_up([method], [args.order])
-    coloring, color_s = _best_time(lambda: color(pattern, method, args.order, seed=args.seed,
-                                                 effort=args.effort), args.repeat)
+    coloring, color_s = best_time(lambda: color(pattern, method, args.order, seed=args.seed,
+                                                effort=args.effort), args.repeat)
     verified, problem = None, None
     if not args.no_verify:
         try:

@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import sparsehess.coloring as C
+from sparsehess.bench.generators import arrowhead, banded, laplacian
 from sparsehess.coloring import check_coloring, color, load_pattern
 from sparsehess.recovery import direct
 
@@ -20,25 +21,6 @@ UNSYMMETRIC = ("column", "row", "bicoloring")
 
 
 # ----------------------------------------------------------------------------- patterns
-def banded(n, half):
-    return sp.diags_array([np.ones(n - abs(k)) for k in range(-half, half + 1)],
-                          offsets=list(range(-half, half + 1))).tocsr()
-
-
-def arrow(n):
-    p = sp.lil_array((n, n))
-    p.setdiag(1)
-    p[0, :] = 1
-    p[:, 0] = 1
-    return p.tocsr()
-
-
-def laplacian_2d(k):
-    t = banded(k, 1)
-    e = sp.eye_array(k)
-    return sp.csr_array(sp.kron(t, e) + sp.kron(e, t))
-
-
 def random_symmetric(n, density, seed, diag=True):
     a = sp.random_array((n, n), density=density, rng=np.random.default_rng(seed))
     a = a + a.T
@@ -66,8 +48,8 @@ SQUARE = {
     "no_diagonal": random_symmetric(25, 0.1, 3, diag=False),
     "tridiagonal": banded(20, 1),
     "banded5": banded(30, 5),
-    "arrow": arrow(15),
-    "laplacian": laplacian_2d(6),
+    "arrow": arrowhead(15),
+    "laplacian": laplacian((6, 6)),
     "random_sym": random_symmetric(60, 0.06, 1),
     "random_unsym_square": rect(40, 40, 0.08, 2),
     "dense": sp.csr_array(np.ones((5, 5))),
@@ -184,7 +166,7 @@ def test_gather_indices_direct():
 
 
 def test_gather_indices_bicoloring():
-    p = arrow(12)
+    p = arrowhead(12)
     c = color(p, "bicoloring")
     a = random_values(p, False)
     bc, br = c.compress(a)
@@ -311,7 +293,7 @@ def test_banded_natural_order(half):
 
 @pytest.mark.parametrize("n", [10, 300])
 def test_arrow_bicoloring_three_passes(n):
-    p = arrow(n)
+    p = arrowhead(n)
     for order in ("natural", "largest_first", "best"):
         c = color(p, "bicoloring", order)
         assert c.ncolors == 3
@@ -508,7 +490,7 @@ def test_star_bit_kernels_match_edge_kernels(case, restricted):
     elif case == "dense_many_colors":
         p = random_symmetric(150, 0.5, 12)  # > 32 colors: several words
     else:
-        p = arrow(80)[::-1, ::-1]
+        p = arrowhead(80)[::-1, ::-1]
     ptr, idx = _adjacency(p)
     rev = direct.reverse_positions(ptr, idx)
     n = ptr.size - 1
@@ -558,7 +540,7 @@ def test_star_takes_the_better_rule():
     r = kernels.star_coloring(order, ptr, idx, restricted=True)
     g = kernels.star_coloring(order, ptr, idx)
     assert c.ncolors == min(r.max(), g.max()) + 1
-    q = arrow(300)[::-1, ::-1]
+    q = arrowhead(300)[::-1, ::-1]
     c = color(q, "star", "natural")
     assert c.ncolors == 2 and check_coloring(q, c, "star")
     assert_recovers(c, q)
@@ -567,7 +549,7 @@ def test_star_takes_the_better_rule():
 def test_symmetrize_detects_symmetric_patterns():
     from sparsehess.coloring import graphs
 
-    for p in [random_symmetric(50, 0.1, 15), rect(30, 30, 0.1, 16), arrow(9), sp.csr_array((4, 4))]:
+    for p in [random_symmetric(50, 0.1, 15), rect(30, 30, 0.1, 16), arrowhead(9), sp.csr_array((4, 4))]:
         q = graphs.as_pattern(p)
         expect = (abs(q - q.T).nnz == 0)
         assert graphs.is_symmetric_arrays(*graphs.csr_arrays(q)) == expect

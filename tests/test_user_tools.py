@@ -115,7 +115,7 @@ def test_interrupted_bench_keeps_finished_matrices(tmp_path, capsys, monkeypatch
         if n == 40:
             raise KeyboardInterrupt
         return real(problem, n)
-    monkeypatch.setattr(bench, "generate", generate)
+    monkeypatch.setattr(bench.suite, "generate", generate)
     out = tmp_path / "out"
     rc, _, err = cli(capsys, "bench", "--sizes", "30,40", "--problems", "banded,mesh2d",
                      "--methods", "star,column", "--orders", "natural", "--out", out, "--quiet")
@@ -197,7 +197,7 @@ def test_progress_is_weighted_and_names_the_step_under_way(monkeypatch):
         def flush(self):
             pass
     now = [0.0]
-    monkeypatch.setattr(bench.time, "perf_counter", lambda: now[0])
+    monkeypatch.setattr(bench.progress.time, "perf_counter", lambda: now[0])
     stream = Tty()
     bar = bench.Progress(4, weights={"fast": 50.0, "slow": 50.0}, stream=stream)
     bar.start("small fast")
@@ -287,7 +287,7 @@ def test_column_largest_first_on_an_arrowhead_is_not_quadratic():
 
 
 def test_bench_skips_distance2_orders_past_the_work_limit(monkeypatch):
-    monkeypatch.setattr(bench, "DIST2_MAX_WORK", 10_000)
+    monkeypatch.setattr(bench.runner, "DIST2_MAX_WORK", 10_000)
     recs = bench.run([("hub", bench.arrowhead(200))], methods=("column", "star", "bicoloring"),
                      orders=("natural", "smallest_last"), progress=False)
     by = {(r["method"], r["order"]): r for r in recs}
