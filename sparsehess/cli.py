@@ -186,6 +186,10 @@ def _is_symmetric(p) -> bool:
     return diff.nnz == 0
 
 
+_PRODUCTS = {"jvp": "JVPs", "vjp": "VJPs", "hvp": "HVPs", "jvp+vjp": "JVPs + VJPs"}
+"""What one color costs, by the method's sweep kind (``Method.sweep``)."""
+
+
 def _gap(ncolors: int, lower_bound: int) -> float | None:
     """``ncolors / lower_bound`` (1.0 is proven optimal), None without a positive bound."""
     return ncolors / lower_bound if lower_bound > 0 else None
@@ -203,7 +207,7 @@ def cmd_color(args) -> int:
     import numpy as np
 
     from .bench.timing import best_time
-    from .coloring import check_coloring, color, load_pattern
+    from .coloring import METHOD_SPECS, check_coloring, color, load_pattern
 
     if args.seeds and not args.seeds.lower().endswith(".npz"):
         raise UsageError(f"--seeds {args.seeds}: the output file must end in .npz")
@@ -214,7 +218,9 @@ def cmd_color(args) -> int:
     method = args.method
     if method == "auto":
         method = "star" if _is_symmetric(pattern) else "column"
-    if method in ("star", "acyclic", "distance1") and m != n:
+    spec = METHOD_SPECS[method]
+    two_sided = spec.seeds == "both"           # bicoloring: row and column seeds
+    if spec.symmetric and m != n:
         raise UsageError(f"--method {method} needs a square pattern; {args.file} is {m} x {n} "
                          "(use column, row or bicoloring)")
     # load / compile the numba kernels on a tiny pattern first, so the time is the coloring's
@@ -228,21 +234,21 @@ def cmd_color(args) -> int:
             verified = bool(check_coloring(pattern, coloring, method))
         except ValueError as exc:
             verified, problem = False, _one_line(exc)
-    dense = {"row": m, "bicoloring": min(m, n)}.get(method, n)
+    dense = {"rows": m, "both": min(m, n)}.get(spec.seeds, n)
     info = {"file": str(args.file), "rows": int(m), "cols": int(n), "nnz": int(pattern.nnz),
             "method": method, "order": args.order, "chosen_order": coloring.chosen_order,
             "colors": int(coloring.ncolors), "lower_bound": int(coloring.lower_bound),
             "gap": _gap(coloring.ncolors, coloring.lower_bound), "effort_s": args.effort,
             "dense_passes": int(dense),
             "time_s": color_s, "load_s": load_s, "verified": verified}
-    if method == "bicoloring":
+    if two_sided:
         info["row_colors"] = int(coloring.nrow_colors)
         info["column_colors"] = int(coloring.ncolumn_colors)
     if problem:
         info["verify_error"] = problem
     if args.seeds:
         extra = {}
-        if method == "bicoloring":
+        if two_sided:
             extra = {"row_colors": coloring.row_colors, "column_colors": coloring.column_colors}
         out = Path(args.seeds)
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -264,8 +270,8 @@ def cmd_color(args) -> int:
         sym = ", structurally symmetric" if m == n and _is_symmetric(pattern) else ""
         order = args.order if args.order != "best" else f"best (chose {coloring.chosen_order})"
         split = (f" ({coloring.nrow_colors} row + {coloring.ncolumn_colors} column)"
-                 if method == "bicoloring" else "")
-        what = {"column": "JVPs", "row": "VJPs", "bicoloring": "JVPs + VJPs"}.get(method, "HVPs")
+                 if two_sided else "")
+        what = _PRODUCTS[spec.sweep]
         print(f"file        {args.file}")
         print(f"shape       {m} x {n} ({kind}{sym}); n = {n}")
         print(f"nnz         {pattern.nnz}")

@@ -156,12 +156,12 @@ def _compressed_counts(coloring):
     (i, c) in color c) or "row" (k x n, entry (c, j) in color c)."""
     p = sp.csr_array(coloring.pattern, dtype=np.int64)
     p.data[:] = 1
-    if coloring.method == "bicoloring":
+    if coloring.spec.seeds == "both":
         sc, sr = coloring.seed_matrices(np.int64)
         return [(sp.csr_array(p @ sp.csr_array(sc)), "column"),
                 (sp.csr_array(sp.csr_array(sr).T @ p), "row")]
     s = sp.csr_array(coloring.seed_matrix(np.int64))
-    if coloring.method == "row":
+    if coloring.spec.seeds == "rows":
         return [(sp.csr_array(s.T @ p), "row")]
     return [(sp.csr_array(p @ s), "column")]
 
@@ -181,7 +181,7 @@ def compressed(pattern, coloring, *, path=None, max_points=200_000):
                       for c, kind in panels]
     fig = _new_figure((5.0 * sum(widths) + 0.5, 5.6))
     axes = fig.subplots(1, len(panels) + 1, width_ratios=widths)
-    spy(pattern if coloring.method in ("column", "row", "bicoloring") else coloring.pattern,
+    spy(coloring.pattern if coloring.spec.symmetric else pattern,
         coloring, ax=axes[0], max_points=max_points,
         title=f"original {shape[0]} × {shape[1]}\nnnz = {coloring.pattern.nnz:,}")
     offset = 0
@@ -213,7 +213,7 @@ def compressed(pattern, coloring, *, path=None, max_points=200_000):
             if k <= 20:
                 ax.set_yticks(range(k))
         offset += k
-    kind = "star bicoloring" if coloring.method == "bicoloring" else f"{coloring.method} coloring"
+    kind = "star bicoloring" if coloring.spec.seeds == "both" else f"{coloring.method} coloring"
     fig.suptitle(f"{kind}, order {coloring.chosen_order}: "
                  f"{coloring.ncolors} passes instead of {shape[1]}", fontsize=11)
     return _finish(fig, path)

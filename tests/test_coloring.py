@@ -650,3 +650,19 @@ def test_acyclic_renumbered_matches_edge_bookkeeping():
     colors2 = kernels.acyclic_coloring(perm[order], p2, i2)
     assert np.array_equal(colors2[perm], colors)
     assert check_coloring(sym, colors, "acyclic")
+
+
+@pytest.mark.parametrize("name", list(C.METHOD_SPECS))
+def test_every_method_object_round_trips_with_its_result_kind(name):
+    """One entry of the method table per method: its result class is its recovery kind's,
+    colors are 0-based (-1: in no seed), the checker accepts it, and compress -> recover
+    gives the matrix back."""
+    from sparsehess.coloring.result import RESULTS
+
+    spec = C.METHOD_SPECS[name]
+    p = SQUARE["laplacian"] if spec.symmetric else RECT["wide"]
+    c = color(p, name, "largest_first")
+    assert type(c) is RESULTS[spec.recovery] and c.spec is spec and c.method == name
+    assert c.colors.min(initial=0) >= -1 and c.ncolors >= c.lower_bound
+    assert check_coloring(p, c, spec.checker)
+    assert_recovers(c, p)

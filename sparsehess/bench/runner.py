@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..coloring import BEST_ORDERS, METHODS, ORDERS, check_coloring, color
+from ..coloring import BEST_ORDERS, METHOD_SPECS, METHODS, ORDERS, check_coloring, color
 from .generators import arrowhead, laplacian
 from .peers import CASADI_METHODS, casadi_coloring, casadi_module
 from .progress import Progress
@@ -18,7 +18,7 @@ from .timing import best_time
 __all__ = ["FIELDS", "SYMMETRIC_METHODS", "DIST2_MAX_WORK", "DIST2_ORDERS", "warm_up",
            "distance2_work", "color_one", "run"]
 
-SYMMETRIC_METHODS = ("star", "acyclic", "distance1")
+SYMMETRIC_METHODS = tuple(name for name, spec in METHOD_SPECS.items() if spec.symmetric)
 """Methods that need a square pattern."""
 
 FIELDS = ("matrix", "source", "rows", "cols", "nnz", "tool", "method", "order", "chosen_order",
@@ -65,7 +65,7 @@ def _skip_reason(pattern, method) -> str | None:
     m, n = pattern.shape
     if method in SYMMETRIC_METHODS and m != n:
         return f"{method} needs a square pattern"
-    if method == "bicoloring":
+    if METHOD_SPECS[method].graph == "augmented":
         work = distance2_work(pattern)
         if work > DIST2_MAX_WORK:
             return (f"bicoloring skipped: its distance-2 sub-colorings visit ~{work:.1e} "
@@ -75,7 +75,7 @@ def _skip_reason(pattern, method) -> str | None:
 
 def _order_skip_reason(pattern, method, order) -> str | None:
     """Why ``method`` in ``order`` is not run on ``pattern`` (``None``: it is)."""
-    if method in ("column", "row") and order in DIST2_ORDERS:
+    if METHOD_SPECS[method].graph == "bipartite" and order in DIST2_ORDERS:
         work = distance2_work(pattern)
         if work > DIST2_MAX_WORK:
             return (f"{order} skipped: its distance-2 degree updates visit ~{work:.1e} pairs "

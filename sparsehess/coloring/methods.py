@@ -13,6 +13,7 @@ once per ``color`` call and shared by every order tried). Recovery kinds:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 import scipy.sparse as sp
@@ -77,7 +78,11 @@ class Method:
     ``"both"``); ``recovery`` and ``sweep``: see the module docstring; ``reads``: for direct
     recovery, the table builder ``(pattern, colors, ncolors) -> (rows, cols, b_rows, b_cols)``
     of :mod:`sparsehess.recovery.direct`; ``recovers``: ``"matrix"`` or ``"diagonal"``;
-    ``checker``: the method name :func:`~.checks.check_coloring` validates it under."""
+    ``checker``: the method name :func:`~.checks.check_coloring` validates it under;
+    ``graph`` (per class): ``"bipartite"`` (one side of the row/column graph, distance 2),
+    ``"adjacency"`` (of ``P ∪ P.T``) or ``"augmented"`` (of ``[[0, A], [A.T, 0]]``)."""
+
+    graph: ClassVar[str] = ""    # what it colors: "bipartite", "adjacency" or "augmented"
 
     name: str
     symmetric: bool
@@ -109,6 +114,8 @@ class Method:
 class PartialDistance2(Method):
     """Partial distance-2 coloring of the columns (or rows) of the bipartite graph: no row
     (column) holds two columns (rows) of one color. Bound: the longest row (column)."""
+
+    graph = "bipartite"
 
     def graphs(self, p):
         pp, pi = csr_arrays(p)
@@ -144,6 +151,8 @@ def _adjacency_graphs(p, sym, *, with_rev=False):
 class Distance1(Method):
     """Proper coloring of the adjacency graph of ``P ∪ P.T`` (enough for the diagonal)."""
 
+    graph = "adjacency"
+
     def graphs(self, p):
         return _adjacency_graphs(p, symmetrize(p))
 
@@ -159,6 +168,8 @@ class Distance1(Method):
 class _TreeColoring(Method):
     """Shared by star and acyclic colorings: symmetric, improved by re-running the greedy
     kernel in orders derived from the current color classes."""
+
+    graph = "adjacency"
 
     def greedy(self, graphs, order, order_name, seed):
         return {"colors": self.colors_in_order(graphs, order)}
@@ -228,6 +239,8 @@ class Bicoloring(Method):
     """Star bicoloring of rows and columns together (:mod:`.bicoloring`): the better of the
     post-processed star coloring of ``[[0, A], [A.T, 0]]`` and the best dense-rows /
     dense-columns split. Not improved after greedy."""
+
+    graph = "augmented"
 
     def graphs(self, p):
         g = _adjacency_graphs(p, bipartite_augmented(p))
