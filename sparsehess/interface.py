@@ -3,11 +3,12 @@
 Each transform returns a function of the same arguments as ``f``.  The first call for a
 given argument signature (pytree structure, shapes, dtypes, values of non-array arguments,
 the x64 flag) detects the sparsity pattern, colors it and compiles the sweeps; later calls
-reuse that plan (kept in ``.plans``, at most PLAN_CACHE_SIZE).  Non-differentiated array
-arguments are treated as unknown during detection, so a plan is valid for any of their
-values; non-array arguments are passed to f unchanged (static), like ``jax.hessian``.
-Like ``jax.jit``, a plan keeps the values f's closure had at its first call: pass values
-that change as arguments.  The transforms work under ``jax.jit`` (detection and coloring
+reuse that plan (kept in ``.plans``, at most PLAN_CACHE_SIZE; ``.plan_for(*args)`` returns
+the plan for the signature of ``args``, built and cached as a call would).
+Non-differentiated array arguments are treated as unknown during detection, so a plan is
+valid for any of their values; non-array arguments are passed to f unchanged (static),
+like ``jax.hessian``.  Like ``jax.jit``, a plan keeps the values f's closure had at its
+first call: pass values that change as arguments.  The transforms work under ``jax.jit`` (detection and coloring
 then happen at trace time) and ``jax.vmap`` (with ``format="dense"``).
 
 Common keywords: ``argnums`` (int or tuple, like JAX), ``has_aux`` (f returns
@@ -50,8 +51,8 @@ def _cached_transform(f, argnums, prepare, call=None, **options):
     cache = collections.OrderedDict()
     with_keywords = lambda *a: f(*a[:-1], **a[-1])
 
-    @functools.wraps(f)
-    def transformed(*args, **kwargs):
+    def lookup(args, kwargs):
+        """(plan, args as the plan takes them) for one call; the plan is built once."""
         fun, nums = f, argnums
         if kwargs:
             fun, args = with_keywords, args + (kwargs,)
@@ -67,11 +68,17 @@ def _cached_transform(f, argnums, prepare, call=None, **options):
                 cache.popitem(last=False)
         else:
             cache.move_to_end(key)
+        return plan, args
+
+    @functools.wraps(f)
+    def transformed(*args, **kwargs):
+        plan, args = lookup(args, kwargs)
         leaves = jax.tree_util.tree_leaves(tuple(args))
         dynamic = [leaves[i] for i in plan.layout.dynamic]
         return plan.evaluate_leaves(dynamic) if call is None else call(plan, dynamic)
 
     transformed.plans = cache
+    transformed.plan_for = lambda *args, **kwargs: lookup(args, kwargs)[0]
     return transformed
 
 

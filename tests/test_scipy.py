@@ -6,6 +6,8 @@ equality-constrained chain whose KKT point is built in.  Each is solved at n ~ 1
 every method that supports it, and at n ~ 20 against SciPy run with dense derivatives.
 """
 
+import warnings
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -315,6 +317,21 @@ def test_plain_constraints_are_converted(style):
         con = {"type": "eq", "fun": lambda x, d: chain_constraint(x) - d, "args": (d,)}
     res = shs.minimize(chain_objective, x0, args=(a,), constraints=[con],
                        options=OPTIONS["trust-constr"])
+    assert res.success, res.message
+    np.testing.assert_allclose(res.x, x_star, atol=1e-6)
+
+
+def test_plain_constraint_conversion_does_not_fall_back():
+    """The conversion builds the sparsehess constraint (no "left to SciPy's finite
+    differences" warning for a JAX-traceable dict constraint with args)."""
+    n = 50
+    a, d, x_star, x0 = chain_problem(n)
+    con = {"type": "eq", "fun": lambda x, d: chain_constraint(x) - d, "args": (d,)}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = shs.minimize(chain_objective, x0, args=(a,), constraints=[con],
+                           options=OPTIONS["trust-constr"])
+    assert not [w for w in caught if "could not differentiate" in str(w.message)]
     assert res.success, res.message
     np.testing.assert_allclose(res.x, x_star, atol=1e-6)
 
