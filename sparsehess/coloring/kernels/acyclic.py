@@ -10,6 +10,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from .neighbours import first_free_color
+
 
 @njit(cache=True)
 def renumber_by_order(order, ptr, idx):
@@ -215,9 +217,7 @@ def acyclic_coloring_renumbered(nptr, adj, m, slot, roff):
                 uf[r, 2] = bw[q]
             elif uf[r, 2] != bw[q]:
                 forb[cx] = v
-        c = 0
-        while forb[c] == v:
-            c += 1
+        c = first_free_color(forb, v)
         color[v] = c
         # merge the new edges into their 2-colored trees
         q = 0

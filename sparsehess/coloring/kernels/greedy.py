@@ -10,6 +10,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from .neighbours import first_free_color, forbid_colors
+
 
 @njit(cache=True)
 def _greedy_plain(order, n, ptr1, idx1, ptr2, idx2, dist2):
@@ -20,19 +22,10 @@ def _greedy_plain(order, n, ptr1, idx1, ptr2, idx2, dist2):
         if dist2:
             for a in range(ptr1[v], ptr1[v + 1]):
                 i = idx1[a]
-                for b in range(ptr2[i], ptr2[i + 1]):
-                    c = color[idx2[b]]
-                    if c >= 0:
-                        forb[c] = v
+                forbid_colors(idx2, ptr2[i], ptr2[i + 1], color, forb, v)
         else:
-            for a in range(ptr1[v], ptr1[v + 1]):
-                c = color[idx1[a]]
-                if c >= 0:
-                    forb[c] = v
-        c = 0
-        while forb[c] == v:
-            c += 1
-        color[v] = c
+            forbid_colors(idx1, ptr1[v], ptr1[v + 1], color, forb, v)
+        color[v] = first_free_color(forb, v)
     return color
 
 

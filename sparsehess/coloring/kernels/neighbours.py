@@ -20,24 +20,26 @@ def collect_neighbors(v, ptr1, idx1, ptr2, idx2, dist2, mark, stamp, buf):
 
     ``mark`` is an int64 scratch array, ``stamp`` a value not used in it yet.
     """
-    k = 0
     mark[v] = stamp
     if not dist2:
-        for a in range(ptr1[v], ptr1[v + 1]):
-            w = idx1[a]
-            if mark[w] != stamp:
-                mark[w] = stamp
-                buf[k] = w
-                k += 1
-        return k
+        return _add_unmarked(idx1, ptr1[v], ptr1[v + 1], mark, stamp, buf, 0)
+    k = 0
     for a in range(ptr1[v], ptr1[v + 1]):
         i = idx1[a]
-        for b in range(ptr2[i], ptr2[i + 1]):
-            w = idx2[b]
-            if mark[w] != stamp:
-                mark[w] = stamp
-                buf[k] = w
-                k += 1
+        k = _add_unmarked(idx2, ptr2[i], ptr2[i + 1], mark, stamp, buf, k)
+    return k
+
+
+@njit(cache=True, inline="always")
+def _add_unmarked(idx, start, stop, mark, stamp, buf, k):
+    """Append the vertices ``idx[start:stop]`` not yet marked with ``stamp`` to ``buf`` (which
+    holds ``k``), marking them; returns the new count."""
+    for b in range(start, stop):
+        w = idx[b]
+        if mark[w] != stamp:
+            mark[w] = stamp
+            buf[k] = w
+            k += 1
     return k
 
 
@@ -54,3 +56,22 @@ def degrees(n, ptr1, idx1, ptr2, idx2, dist2):
     for v in range(n):
         deg[v] = collect_neighbors(v, ptr1, idx1, ptr2, idx2, dist2, mark, v, buf)
     return deg
+
+
+@njit(cache=True, inline="always")
+def first_free_color(forb, v):
+    """The smallest color ``c`` with ``forb[c] != v`` (``forb[c] == v``: a neighbour of the
+    vertex ``v`` being colored holds ``c``)."""
+    c = 0
+    while forb[c] == v:
+        c += 1
+    return c
+
+
+@njit(cache=True, inline="always")
+def forbid_colors(idx, start, stop, color, forb, v):
+    """Mark the colors held by the vertices ``idx[start:stop]`` as forbidden to ``v``."""
+    for b in range(start, stop):
+        c = color[idx[b]]
+        if c >= 0:
+            forb[c] = v

@@ -45,12 +45,7 @@ def dynamic_order(kind, n, ptr1, idx1, ptr2, idx2, dist2):
     else:
         ins = np.arange(n)
     for v in ins:
-        h = head[key[v]]
-        nxt[v] = h
-        prv[v] = -1
-        if h >= 0:
-            prv[h] = v
-        head[key[v]] = v
+        _push(head, nxt, prv, key[v], v)
     mark = np.full(n, -1, dtype=np.int64)
     buf = np.empty(n, dtype=np.int64)
     if kind != 0:
@@ -71,13 +66,7 @@ def dynamic_order(kind, n, ptr1, idx1, ptr2, idx2, dist2):
             while head[ptr_key] < 0:
                 ptr_key -= 1
         v = head[ptr_key]
-        # unlink v
-        if prv[v] >= 0:
-            nxt[prv[v]] = nxt[v]
-        else:
-            head[key[v]] = nxt[v]
-        if nxt[v] >= 0:
-            prv[nxt[v]] = prv[v]
+        _unlink(head, nxt, prv, key[v], v)
         done[v] = True
         if kind == 0:
             order[n - 1 - step] = v
@@ -88,13 +77,7 @@ def dynamic_order(kind, n, ptr1, idx1, ptr2, idx2, dist2):
             w = buf[t]
             if done[w]:
                 continue
-            # move w to the neighbouring bucket
-            if prv[w] >= 0:
-                nxt[prv[w]] = nxt[w]
-            else:
-                head[key[w]] = nxt[w]
-            if nxt[w] >= 0:
-                prv[nxt[w]] = prv[w]
+            _unlink(head, nxt, prv, key[w], w)   # w moves to the neighbouring bucket
             if kind == 1:
                 key[w] += 1
                 if key[w] > ptr_key:
@@ -103,10 +86,27 @@ def dynamic_order(kind, n, ptr1, idx1, ptr2, idx2, dist2):
                 key[w] -= 1
                 if kind == 0 and key[w] < ptr_key:
                     ptr_key = key[w]
-            h = head[key[w]]
-            nxt[w] = h
-            prv[w] = -1
-            if h >= 0:
-                prv[h] = w
-            head[key[w]] = w
+            _push(head, nxt, prv, key[w], w)
     return order
+
+
+@njit(cache=True, inline="always")
+def _push(head, nxt, prv, bucket, v):
+    """Insert vertex ``v`` at the front of the doubly linked list of ``bucket``."""
+    h = head[bucket]
+    nxt[v] = h
+    prv[v] = -1
+    if h >= 0:
+        prv[h] = v
+    head[bucket] = v
+
+
+@njit(cache=True, inline="always")
+def _unlink(head, nxt, prv, bucket, v):
+    """Remove vertex ``v`` from the doubly linked list of ``bucket``."""
+    if prv[v] >= 0:
+        nxt[prv[v]] = nxt[v]
+    else:
+        head[bucket] = nxt[v]
+    if nxt[v] >= 0:
+        prv[nxt[v]] = prv[v]

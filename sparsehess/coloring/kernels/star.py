@@ -12,6 +12,7 @@ import numpy as np
 from numba import njit
 
 from ...recovery.direct import reverse_positions
+from .neighbours import first_free_color, forbid_colors
 
 
 @njit(cache=True, inline="always")
@@ -201,13 +202,8 @@ def star_coloring_restricted_edges(order, ptr, idx, rev, max_colors):
                     if hub[kk]:
                         forb[color[idx[kk]]] = v
             else:
-                for kk in range(ptr[w], ptr[w + 1]):
-                    cx = color[idx[kk]]
-                    if cx >= 0:
-                        forb[cx] = v
-        c = 0
-        while forb[c] == v:
-            c += 1
+                forbid_colors(idx, ptr[w], ptr[w + 1], color, forb, v)
+        c = first_free_color(forb, v)
         if c >= max_colors:
             return color, False
         color[v] = c
@@ -309,12 +305,9 @@ def star_coloring_edges(order, ptr, idx, rev, max_colors):
                     if idx[kk] != v:
                         forb[color[idx[kk]]] = v
                     kk = hub_next[kk]
-        c = 0
-        while forb[c] == v:
-            c += 1
-        if c >= max_colors:
+        color[v] = c = first_free_color(forb, v)
+        if c >= max_colors:                    # the colors returned are then discarded
             return color, False
-        color[v] = c
         # record the new edges in their 2-colored stars
         for k in range(ptr[v], ptr[v + 1]):
             w = idx[k]
