@@ -2,7 +2,7 @@
 
 On a GPU (or with several devices) the products of indexed functions are vmapped instead of
 run one after another, and seeds that are too large, or sharded, are jit arguments instead
-of folded constants.  These paths are chosen by `plans.sequential_sweeps_pay` and
+of folded constants.  These paths are chosen by `choices.sequential_sweeps_pay` and
 `plans.EMBEDDED_SEEDS_MAX`; each case forces one combination and compares every transform
 with `jax.hessian` / `jax.jacfwd`.
 """
@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import sparsehess
-from sparsehess.differentiation import plans
+from sparsehess.differentiation import choices, plans
 
 EDGES = np.array([[0, 3], [1, 4], [2, 5], [0, 7], [6, 1], [3, 8], [5, 9], [2, 8]], np.int32)
 
@@ -39,7 +39,7 @@ X = jnp.linspace(-0.9, 1.3, 10)
 
 @pytest.fixture(params=["sequential", "vmapped"])
 def sweep_order(request, monkeypatch):
-    monkeypatch.setattr(plans, "sequential_sweeps_pay",
+    monkeypatch.setattr(choices, "sequential_sweeps_pay",
                         lambda jaxpr: request.param == "sequential")
     return request.param
 

@@ -50,16 +50,16 @@ def test_hessian_methods_agree_with_dense(method):
 
 
 def test_auto_weighs_sweeps_against_recovery(monkeypatch):
-    from sparsehess.differentiation import plans
+    from sparsehess.differentiation import choices
     x = jnp.ones(40)
     star = sparsehess.prepare_hessian(banded_energy, x, method="star")
     acyclic = sparsehess.prepare_hessian(banded_energy, x, method="acyclic")
     assert (star.ncolors, acyclic.ncolors) == (5, 3)
     # Expensive HVPs: the fewest sweeps win.
-    monkeypatch.setattr(plans, "HVP_NS_PER_ELEMENT", 1e6)
+    monkeypatch.setattr(choices, "HVP_NS_PER_ELEMENT", 1e6)
     assert sparsehess.prepare_hessian(banded_energy, x).coloring.method == "acyclic"
     # Free HVPs: the cheapest recovery wins.
-    monkeypatch.setattr(plans, "HVP_NS_PER_ELEMENT", 0.0)
+    monkeypatch.setattr(choices, "HVP_NS_PER_ELEMENT", 0.0)
     assert sparsehess.prepare_hessian(banded_energy, x).coloring.method == "star"
     with pytest.raises(ValueError, match="method"):
         sparsehess.prepare_hessian(banded_energy, x, method="greedy")
@@ -166,11 +166,11 @@ def test_chunked_sweeps_match_unchunked():
 
 
 def test_auto_chunk_size_bounds_memory(monkeypatch):
-    from sparsehess.differentiation import plans
-    monkeypatch.setattr(plans, "CHUNK_MEMORY_BYTES", 10_000)
+    from sparsehess.differentiation import choices
+    monkeypatch.setattr(choices, "CHUNK_MEMORY_BYTES", 10_000)
     x = jnp.asarray(RNG.uniform(-1, 1, 50))
     jaxpr = jax.make_jaxpr(banded_energy)(x)
-    chunk = plans.auto_chunk_size(jaxpr, 5)
+    chunk = choices.auto_chunk_size(jaxpr, 5)
     assert chunk is not None and 1 <= chunk < 5
     _close(sparsehess.hessian(banded_energy, format="dense")(x), jax.hessian(banded_energy)(x))
 

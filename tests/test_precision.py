@@ -7,7 +7,7 @@ import pytest
 
 import sparsehess
 from sparsehess import problems
-from sparsehess.differentiation import plans
+from sparsehess.differentiation import choices
 
 N = 5_000
 PROBLEMS = {"rosenbrock": lambda: problems.chained_rosenbrock(N),
@@ -49,7 +49,7 @@ def long_chain(x):
 
 def test_auto_keeps_float32_entries_as_accurate_as_star(monkeypatch):
     # expensive HVPs: by cost alone, acyclic (2 colors) beats star (3)
-    monkeypatch.setattr(plans, "HVP_NS_PER_ELEMENT", 1e6)
+    monkeypatch.setattr(choices, "HVP_NS_PER_ELEMENT", 1e6)
     x = jnp.linspace(-1.0, 1.0, 2_000)
     assert _values(long_chain, x)[0] == "acyclic"
     # in float32 the substitution over one path of 2,000 nodes is not worth its error
@@ -61,6 +61,6 @@ def test_auto_keeps_float32_entries_as_accurate_as_star(monkeypatch):
 
 
 def test_auto_takes_star_in_half_precision(monkeypatch):
-    monkeypatch.setattr(plans, "HVP_NS_PER_ELEMENT", 1e6)
+    monkeypatch.setattr(choices, "HVP_NS_PER_ELEMENT", 1e6)
     x = jnp.linspace(-1.0, 1.0, 200, dtype=jnp.float16)
     assert _values(long_chain, x)[0] == "star"
