@@ -129,7 +129,8 @@ CASES = {
     # PRNG keys and bits seeded from a mask of x
     "random_seed": lambda x: _weigh(jax.random.key_data(_key(x))[-1], x),
     "random_unwrap": lambda x: _weigh(jax.random.key_data(_key(x))[-1], x),
-    "random_wrap": lambda x: _weigh(jax.random.bits(jax.random.wrap_key_data(_raw_key(x)), (N,)), x),
+    "random_wrap": lambda x: _weigh(
+        jax.random.bits(jax.random.wrap_key_data(_raw_key(x)), (N,)), x),
     "random_bits": lambda x: _weigh(jax.random.bits(_key(x), (N,)), x),
     "random_fold_in": lambda x: _weigh(jax.random.bits(jax.random.fold_in(_key(x), 3), (N,)), x),
     "random_split": lambda x: _weigh(jax.random.bits(jax.random.split(_key(x))[1], (N,)), x),
@@ -237,8 +238,8 @@ CASES = {
     "eig": lambda x: jnp.real(lax.linalg.eig(_spd(x) + jnp.array([[0.0, 0.5], [0.0, 0.0]]),
                                              enable_eigvec_derivs=True)[0]),
     "tridiagonal_solve": lambda x: lax.linalg.tridiagonal_solve(
-        jnp.concatenate([jnp.zeros(1), x[:1]]), x[1:3] + 3.0, jnp.concatenate([x[3:4], jnp.zeros(1)]),
-        x[4:, None])[:, 0],
+        jnp.concatenate([jnp.zeros(1), x[:1]]), x[1:3] + 3.0,
+        jnp.concatenate([x[3:4], jnp.zeros(1)]), x[4:, None])[:, 0],
     # calls and control flow
     "closed_call": lambda x: closed_call_p.bind(x, **closed_call_p.get_bind_params(
         {"call_jaxpr": jax.make_jaxpr(lambda y: jnp.sin(y[1:]) * y[:-1])(x)}))[0],
@@ -266,7 +267,7 @@ NOT_EXERCISED = {
 }
 
 # cases whose detected pattern is a strict superset of the dense nonzeros at the points below
-# (for every other case the two are equal), by why
+# (for every other case the two are equal), with why
 _BRANCH = "valid for every branch, and the points take only some of them"
 _PRODUCT = "a product is linear in each factor, yet the rule marks the diagonal"
 _PER_MATRIX = ("every output of the matrix function depends on every matrix and right-hand-side "
@@ -284,9 +285,9 @@ CONSERVATIVE = {
 REVERSE_ONLY = {"custom_vjp_call"}
 # while loops have no reverse mode
 FORWARD_ONLY = {"while"}
-# cases traced under a context: reshard needs a mesh with explicit axes
-_EXPLICIT_MESH = jax.make_mesh((1,), ("a",), axis_types=(jax.sharding.AxisType.Explicit,))
-CONTEXTS = {"reshard": lambda: jax.set_mesh(_EXPLICIT_MESH)}
+# cases traced under a context: reshard needs a (one-device) mesh with explicit axes
+CONTEXTS = {"reshard": lambda: jax.set_mesh(jax.sharding.Mesh(
+    np.array(jax.devices()[:1]), ("a",), axis_types=(jax.sharding.AxisType.Explicit,)))}
 
 
 def _context(name):
@@ -319,6 +320,7 @@ def _primitive_names(jaxpr):
 
 def test_every_registered_primitive_has_a_case_or_a_reason():
     assert set(CASES) & set(NOT_EXERCISED) == set()
+    assert set(CONSERVATIVE) | REVERSE_ONLY | FORWARD_ONLY | set(CONTEXTS) <= set(CASES)
     assert registered_names() == set(CASES) | set(NOT_EXERCISED)
 
 
