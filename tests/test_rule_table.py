@@ -110,6 +110,7 @@ CASES = {
     "or": lambda x: _pick((x > 0.5) | (x < -0.5), x),
     "not": lambda x: _pick(~(x > 0), x),
     "xor": lambda x: _pick((x > 0) ^ (x[::-1] > 0), x),
+    # no public function emits eq_to (JAX's sort comparators use it): bound directly
     "eq_to": lambda x: _pick(lax.eq_to_p.bind(x, x[::-1]), x),
     "nextafter": lambda x: _pick(jnp.nextafter(lax.stop_gradient(x), 2.0) > 0, x),
     "bitcast_convert_type": lambda x: _pick(_bits(x) < 0, x),
@@ -124,7 +125,7 @@ CASES = {
     "clz": lambda x: _weigh(lax.clz(_bits(x)), x),
     "reduce_and": lambda x: _weigh(jnp.all(x.reshape(2, 3) > 0, axis=1).repeat(3), x),
     "reduce_or": lambda x: _weigh(jnp.any(x.reshape(2, 3) > 0, axis=1).repeat(3), x),
-    "reduce_xor": lambda x: _weigh(lax.reduce_xor_p.bind(_mask(x).reshape(2, 3), axes=(1,))
+    "reduce_xor": lambda x: _weigh(jnp.bitwise_xor.reduce(_mask(x).reshape(2, 3), axis=1)
                                    .repeat(3), x),
     # PRNG keys and bits seeded from a mask of x
     "random_seed": lambda x: _weigh(jax.random.key_data(_key(x))[-1], x),
@@ -241,6 +242,8 @@ CASES = {
         jnp.concatenate([jnp.zeros(1), x[:1]]), x[1:3] + 3.0,
         jnp.concatenate([x[3:4], jnp.zeros(1)]), x[4:, None])[:, 0],
     # calls and control flow
+    # JAX's partial evaluation emits closed_call (known scan parts, pruned custom_vjp): bound
+    # here through jax.extend
     "closed_call": lambda x: closed_call_p.bind(x, **closed_call_p.get_bind_params(
         {"call_jaxpr": jax.make_jaxpr(lambda y: jnp.sin(y[1:]) * y[:-1])(x)}))[0],
     "jit": lambda x: jax.jit(lambda y: jnp.sin(y[1:]) * y[:-1])(x),
