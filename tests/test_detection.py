@@ -55,7 +55,8 @@ def _scan_carry(x):
     return jnp.concatenate([ys, c[None]])
 
 
-# name -> vector function of x (shape (N,)); covers every rule in the primitive table.
+# name -> vector function of x (shape (N,)), one or more per rule class (every table primitive
+# has its own case in tests/test_rule_table.py).
 CASES = {
     # nonlinear unary
     **{name: (lambda g: (lambda x: g(x * 0.3 + 0.1)))(g) for name, g in {
@@ -191,28 +192,6 @@ def test_rule_contains_dense_derivatives(name):
         missed_h = np.argwhere((np.abs(dh) > 1e-12) & ~hess)
         assert missed_j.size == 0, f"{name}: Jacobian entries missed {missed_j.tolist()}"
         assert missed_h.size == 0, f"{name}: Hessian entries missed {missed_h.tolist()}"
-
-
-def test_every_table_primitive_has_a_case():
-    """The cases above exercise every rule class of the table."""
-    seen = set()
-    for f in CASES.values():
-        jaxpr = jax.make_jaxpr(f)(jnp.ones(N))
-        stack = [jaxpr.jaxpr]
-        while stack:
-            j = stack.pop()
-            for eqn in j.eqns:
-                seen.add(eqn.primitive.name)
-                for v in eqn.params.values():
-                    for sub in (v if isinstance(v, tuple) else (v,)):
-                        inner = getattr(sub, "jaxpr", sub)
-                        if hasattr(inner, "eqns"):
-                            stack.append(inner)
-    for required in ["mul", "div", "dot_general", "gather", "scatter-add", "conv_general_dilated",
-                     "cumsum", "sort", "cond", "while", "scan", "custom_jvp_call",
-                     "custom_vjp_call", "pad", "dynamic_slice", "reduce_prod", "select_n",
-                     "tile", "unstack", "clamp", "scatter-min", "scatter-max"]:
-        assert required in seen, required
 
 
 # ----------------------------------------------------------------- exact patterns
