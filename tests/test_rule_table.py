@@ -1,4 +1,4 @@
-"""Every primitive the detection tables have a rule for: a case that emits it, checked against
+"""Every primitive the detection registry has a rule for: a case that emits it, checked against
 dense JAX (the detected pattern contains every nonzero of ``jax.hessian`` / ``jax.jacfwd`` at
 random points, and equals their union where the pattern is exact), or a listed reason why it
 cannot be exercised here."""
@@ -16,14 +16,12 @@ import pytest
 from jax import lax
 
 import sparsehess
-from sparsehess.detection import control_flow, custom_rules, interpreter, primitives
+from sparsehess.detection import registry
 
 
 def registered_names() -> set[str]:
-    """Names of the primitives the detection tables have a rule for, in the installed JAX."""
-    tables = (primitives.PRIMITIVE_RULES, interpreter.CALL_PRIMITIVES, control_flow.HANDLERS,
-              custom_rules.HANDLERS)
-    return {name for table in tables for name in table} - primitives.OTHER_JAX_VERSION_NAMES
+    """Names of the primitives the detection registry has a rule for, in the installed JAX."""
+    return {primitive.name for primitive in registry.REGISTRY}
 
 
 N = 6
