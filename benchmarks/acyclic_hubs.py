@@ -2,7 +2,7 @@
 
 Run ``python benchmarks/acyclic_hubs.py`` (``--full`` adds the arrowhead at n = 10^5, where
 walking every entry takes minutes). Both variants give the same colors
-(:func:`sparsehess.coloring.kernels.acyclic_coloring` with ``hub_degree`` at its default, and
+(:func:`sparsehess._src.coloring.kernels.acyclic_coloring` with ``hub_degree`` at its default, and
 with ``hub_degree`` larger than every row: the kernel before hubs); each case prints the best
 of ``--repeat`` interleaved rounds and the ratio walk / hubs (> 1: hubs faster).
 """
@@ -15,9 +15,9 @@ import time
 import numpy as np
 
 from sparsehess import bench
-from sparsehess.coloring import kernels, load_pattern
-from sparsehess.coloring.graphs import adjacency, symmetrize
-from sparsehess.coloring.orders import vertex_order
+from sparsehess._src.coloring import kernels, load_pattern
+from sparsehess._src.coloring.graphs import adjacency, symmetrize
+from sparsehess._src.coloring.orders import vertex_order
 
 WALK_ALL = 2**62
 

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from sparsehess.bench import peers
-from sparsehess.bench.generators import arrowhead, laplacian, random_symmetric
+from sparsehess._src.bench.generators import arrowhead, laplacian, random_symmetric
 from sparsehess.coloring import color, load_pattern
 
 casadi = peers.casadi_module()  # benchmark-only dependency: None without it

@@ -109,8 +109,8 @@ def compare(name: str, n: int, repeat: int = 4):
     import scipy.sparse as sp
     import sparsehess
     from sparsehess import problems
-    from sparsehess.detection import patterns
-    from sparsehess.recovery import direct as tables
+    from sparsehess._src.detection import patterns
+    from sparsehess._src.recovery import direct as tables
 
     f, x0 = problems.chained_rosenbrock(n) if name == "chain" else \
         problems.grid_energy(int(round(n ** 0.5)))

@@ -20,6 +20,10 @@ Derivatives (functions of f's arguments, like jax.jacfwd / jax.hessian)
 Optimizers (imported on demand): sparsehess.scipy (scipy.optimize), sparsehess.ipopt
 (Ipopt through cyipopt, extra [ipopt]), sparsehess.jax_solvers (lineax operators and an
 optimistix Newton minimiser, extra [optimistix])
+Tools: sparsehess.coloring (color, check_coloring, load_pattern), sparsehess.bench and the
+``sparsehess`` command line, sparsehess.plot; exceptions in sparsehess.errors.
+
+Everything under ``sparsehess._src`` is internal and may change without notice.
 """
 
 import importlib
@@ -30,12 +34,12 @@ from .errors import SparsityWarning, UnsupportedPrimitiveError
 # The JAX-based names are imported on first use (PEP 562), so that ``import sparsehess`` and
 # the ``sparsehess color`` command (numpy / scipy / numba only) do not load JAX.
 _LAZY = {
-    "hessian_sparsity": "detection.api",
-    "jacobian_sparsity": "detection.api",
-    "register_sparsity_rule": "detection.api",
+    "hessian_sparsity": "_src.detection.api",
+    "jacobian_sparsity": "_src.detection.api",
+    "register_sparsity_rule": "_src.detection.api",
     **dict.fromkeys(("hessian", "hessian_diagonal", "hvp", "jacobian", "jacobian_diagonal",
                      "prepare_hessian", "prepare_jacobian", "value_grad_and_hessian"),
-                    "interface"),
+                    "_src.interface"),
 }
 
 __all__ = [
@@ -59,8 +63,7 @@ __version__ = "0.1.0"
 
 
 # submodules reachable as attributes after a bare ``import sparsehess``, imported on first use
-_SUBMODULES = ("arguments", "bench", "cli", "demo", "detection", "differentiation", "dtypes",
-               "interface", "plot", "problems", "scipy")
+_SUBMODULES = ("bench", "cli", "demo", "errors", "plot", "problems", "scipy")
 
 
 def __getattr__(name):

@@ -98,8 +98,8 @@ def _choices_list(allowed, what):
 # ---------------------------------------------------------------------------------- parser
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__
-    from .coloring import METHODS, ORDERS  # numpy/scipy/numba only, no JAX
-    from .bench import DEFAULT_SIZES, PROBLEMS
+    from ._src.coloring import METHODS, ORDERS  # numpy/scipy/numba only, no JAX
+    from ._src.bench import DEFAULT_SIZES, PROBLEMS
 
     orders = (*ORDERS, "best")
     parser = _Parser(prog="sparsehess",
@@ -206,8 +206,8 @@ def _fmt_seconds(t: float) -> str:
 def cmd_color(args) -> int:
     import numpy as np
 
-    from .bench.timing import best_time
-    from .coloring import METHOD_SPECS, check_coloring, color, load_pattern
+    from ._src.bench.timing import best_time
+    from ._src.coloring import METHOD_SPECS, check_coloring, color, load_pattern
 
     if args.seeds and not args.seeds.lower().endswith(".npz"):
         raise UsageError(f"--seeds {args.seeds}: the output file must end in .npz")
@@ -224,7 +224,7 @@ def cmd_color(args) -> int:
         raise UsageError(f"--method {method} needs a square pattern; {args.file} is {m} x {n} "
                          "(use column, row or bicoloring)")
     # load / compile the numba kernels on a tiny pattern first, so the time is the coloring's
-    from .bench import warm_up
+    from ._src.bench import warm_up
     warm_up([method], [args.order])
     coloring, color_s = best_time(lambda: color(pattern, method, args.order, seed=args.seed,
                                                 effort=args.effort), args.repeat)
@@ -297,7 +297,7 @@ def cmd_color(args) -> int:
 
 
 def cmd_bench(args) -> int:
-    from . import bench
+    from ._src import bench
 
     if args.paths:
         matrices = bench.find_matrix_files(args.paths)

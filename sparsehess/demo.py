@@ -7,7 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from . import color, hessian_sparsity, problems
-from .differentiation import plans, sweeps
+from ._src.differentiation import plans, sweeps
 
 
 def _timed(fn, *args):

@@ -28,7 +28,7 @@ except ImportError as err:       # pragma: no cover - exercised only without the
     raise ImportError("sparsehess.jax_solvers needs optimistix, lineax and equinox: "
                       "pip install 'sparsehess[optimistix]'") from err
 
-from . import interface
+from ._src import interface
 
 __all__ = ["SparseNewton", "hessian_operator", "hvp_operator"]
 

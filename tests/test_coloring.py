@@ -10,10 +10,10 @@ import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import sparsehess.coloring as C
-from sparsehess.bench.generators import arrowhead, banded, laplacian
+import sparsehess._src.coloring as C
+from sparsehess._src.bench.generators import arrowhead, banded, laplacian
 from sparsehess.coloring import check_coloring, color, load_pattern
-from sparsehess.recovery import direct
+from sparsehess._src.recovery import direct
 
 ALL_ORDERS = C.ORDERS + ("best",)
 SYMMETRIC = ("star", "acyclic", "distance1")
@@ -263,7 +263,7 @@ def test_block_diagonal_star_recovery_is_a_transpose():
     """Per-sample Hessians (dense 4 x 4 blocks): one color per feature reads every entry of
     B once, column by column; the JAX recovery is then a transpose, no index table."""
     import jax.numpy as jnp
-    from sparsehess.recovery import jax_recovery
+    from sparsehess._src.recovery import jax_recovery
 
     p = sp.csr_array(sp.block_diag([np.ones((4, 4))] * 6))
     c = color(p, "star", "natural")
@@ -455,7 +455,7 @@ def test_load_pattern_errors(tmp_path):
 @pytest.mark.parametrize("name", ["dense_rows_cols", "wide", "tall", "arrow", "random_sym"])
 def test_star_bicoloring_postprocessing_is_sound(name):
     """Neutralising vertices no read needs keeps every entry recoverable and never adds colors."""
-    from sparsehess.coloring import bicoloring, graphs, kernels
+    from sparsehess._src.coloring import bicoloring, graphs, kernels
 
     p = graphs.as_pattern(RECT[name])
     aug = graphs.bipartite_augmented(p)
@@ -475,7 +475,7 @@ def test_star_bicoloring_postprocessing_is_sound(name):
 
 # ----------------------------------------------------------------------------- star kernels
 def _adjacency(p):
-    from sparsehess.coloring import graphs
+    from sparsehess._src.coloring import graphs
     return graphs.adjacency(graphs.symmetrize(graphs.as_pattern(p)))
 
 
@@ -483,7 +483,7 @@ def _adjacency(p):
 @pytest.mark.parametrize("case", ["sparse", "dense_many_colors", "arrow_hub_last"])
 def test_star_bit_kernels_match_edge_kernels(case, restricted):
     """Bitset kernels (1 word, several words) and per-edge kernels apply the same rules."""
-    from sparsehess.coloring import kernels
+    from sparsehess._src.coloring import kernels
 
     if case == "sparse":
         p = random_symmetric(400, 0.02, 11)
@@ -517,7 +517,7 @@ def test_star_bit_kernels_match_edge_kernels(case, restricted):
 
 
 def test_star_edge_fallback_when_bitsets_too_large(monkeypatch):
-    from sparsehess.coloring import kernels
+    from sparsehess._src.coloring import kernels
 
     p = random_symmetric(120, 0.5, 13)
     ptr, idx = _adjacency(p)
@@ -531,7 +531,7 @@ def test_star_edge_fallback_when_bitsets_too_large(monkeypatch):
 def test_star_takes_the_better_rule():
     """The restricted rules (CasADi's) win on degree orders of random graphs; the 2007 rules
     keep an arrow whose hub comes last at 2 colors where the restricted ones need n."""
-    from sparsehess.coloring import kernels
+    from sparsehess._src.coloring import kernels
 
     p = random_symmetric(3000, 0.003, 14)
     ptr, idx = _adjacency(p)
@@ -547,7 +547,7 @@ def test_star_takes_the_better_rule():
 
 
 def test_symmetrize_detects_symmetric_patterns():
-    from sparsehess.coloring import graphs
+    from sparsehess._src.coloring import graphs
 
     for p in [random_symmetric(50, 0.1, 15), rect(30, 30, 0.1, 16), arrowhead(9), sp.csr_array((4, 4))]:
         q = graphs.as_pattern(p)
@@ -584,7 +584,7 @@ def test_star_postprocessing_drops_unread_colors():
 def test_property_star_postprocessing(n, density, seed, order, diagonal):
     """Post-processed star colorings: exact recovery, the independent checker, never more
     colors than the raw star coloring, a valid lower bound."""
-    from sparsehess.coloring import graphs, kernels
+    from sparsehess._src.coloring import graphs, kernels
 
     rng = np.random.default_rng(seed)
     d = rng.random((n, n)) < density
@@ -614,8 +614,8 @@ def test_star_checker_without_diagonal():
 
 def test_greedy_dist2_long_row_bitsets_match_plain_walk():
     """Rows with a bitset of used colors give the same colors as walking every row."""
-    from sparsehess.coloring import kernels
-    from sparsehess.coloring.graphs import csr_arrays, transpose_pattern
+    from sparsehess._src.coloring import kernels
+    from sparsehess._src.coloring.graphs import csr_arrays, transpose_pattern
     rng = np.random.default_rng(3)
     n = 300
     dense = rng.random((n, n)) < 0.02
@@ -634,8 +634,8 @@ def test_greedy_dist2_long_row_bitsets_match_plain_walk():
 
 def test_acyclic_renumbered_matches_edge_bookkeeping():
     """The relabelled acyclic kernel gives colors that do not depend on the labelling."""
-    from sparsehess.coloring import kernels
-    from sparsehess.coloring.graphs import adjacency, symmetrize
+    from sparsehess._src.coloring import kernels
+    from sparsehess._src.coloring.graphs import adjacency, symmetrize
     rng = np.random.default_rng(4)
     n = 400
     a = sp.random(n, n, density=0.02, random_state=5, format="csr")
@@ -657,7 +657,7 @@ def test_every_method_object_round_trips_with_its_result_kind(name):
     """One entry of the method table per method: its result class is its recovery kind's,
     colors are 0-based (-1: in no seed), the checker accepts it, and compress -> recover
     gives the matrix back."""
-    from sparsehess.coloring.result import RESULTS
+    from sparsehess._src.coloring.result import RESULTS
 
     spec = C.METHOD_SPECS[name]
     p = SQUARE["laplacian"] if spec.symmetric else RECT["wide"]

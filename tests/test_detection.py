@@ -17,7 +17,7 @@ from jax import lax
 import sparsehess
 from sparsehess import SparsityWarning, UnsupportedPrimitiveError
 from sparsehess import hessian_sparsity, jacobian_sparsity
-from sparsehess.detection.rules import control_flow, loop_bodies
+from sparsehess._src.detection.rules import control_flow, loop_bodies
 
 N = 6
 

@@ -16,7 +16,7 @@ import pytest
 from jax import lax
 
 from sparsehess import hessian_sparsity, jacobian_sparsity
-from sparsehess.detection import value_ranges
+from sparsehess._src.detection import value_ranges
 
 
 def _numeric(f, n, points, order):

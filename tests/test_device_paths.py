@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import sparsehess
-from sparsehess.differentiation import choices, plans
+from sparsehess._src.differentiation import choices, plans
 
 EDGES = np.array([[0, 3], [1, 4], [2, 5], [0, 7], [6, 1], [3, 8], [5, 9], [2, 8]], np.int32)
 

@@ -50,7 +50,7 @@ def test_hessian_methods_agree_with_dense(method):
 
 
 def test_auto_weighs_sweeps_against_recovery(monkeypatch):
-    from sparsehess.differentiation import choices
+    from sparsehess._src.differentiation import choices
     x = jnp.ones(40)
     star = sparsehess.prepare_hessian(banded_energy, x, method="star")
     acyclic = sparsehess.prepare_hessian(banded_energy, x, method="acyclic")
@@ -166,7 +166,7 @@ def test_chunked_sweeps_match_unchunked():
 
 
 def test_auto_chunk_size_bounds_memory(monkeypatch):
-    from sparsehess.differentiation import choices
+    from sparsehess._src.differentiation import choices
     monkeypatch.setattr(choices, "CHUNK_MEMORY_BYTES", 10_000)
     x = jnp.asarray(RNG.uniform(-1, 1, 50))
     jaxpr = jax.make_jaxpr(banded_energy)(x)

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from sparsehess.coloring import METHODS, check_coloring, color, improve, load_pattern
-from sparsehess.coloring.bounds import clique_bound
+from sparsehess._src.coloring import METHODS, check_coloring, color, improve, load_pattern
+from sparsehess._src.coloring.bounds import clique_bound
 
 SUITE = Path(__file__).resolve().parents[1].parent / "shared" / "matrices" / "suitesparse"
 IMPROVED = ("column", "row", "star", "acyclic", "distance1")

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from jax import lax
 
 from sparsehess import hessian_sparsity, jacobian_sparsity
-from sparsehess.detection.rules import control_flow
+from sparsehess._src.detection.rules import control_flow
 
 
 def _nonzero(dense):

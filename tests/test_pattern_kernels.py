@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from sparsehess.detection import patterns
+from sparsehess._src.detection import patterns
 
 
 def random_rows(rng, nrows, ncols, density, dtype):
@@ -92,7 +92,7 @@ def test_symmetric_outer_union_with_base():
 
 def reference_star_reads(coloring):
     """The former numpy formulation of the star gather plan."""
-    from sparsehess.recovery import direct as tables
+    from sparsehess._src.recovery import direct as tables
     p = coloring.pattern
     rows = np.repeat(np.arange(p.shape[0], dtype=np.int64), np.diff(p.indptr))
     cols = p.indices.astype(np.int64)

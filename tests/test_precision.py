@@ -7,7 +7,7 @@ import pytest
 
 import sparsehess
 from sparsehess import problems
-from sparsehess.differentiation import choices
+from sparsehess._src.differentiation import choices
 
 N = 5_000
 PROBLEMS = {"rosenbrock": lambda: problems.chained_rosenbrock(N),

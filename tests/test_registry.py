@@ -11,8 +11,8 @@ from jax.extend.core import Primitive
 from jax.interpreters import ad, batching, mlir
 
 import sparsehess
-from sparsehess.detection import registry
-from sparsehess.detection.rules import elementwise
+from sparsehess._src.detection import registry
+from sparsehess._src.detection.rules import elementwise
 from sparsehess.errors import InternalError
 
 

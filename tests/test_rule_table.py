@@ -16,7 +16,7 @@ import pytest
 from jax import lax
 
 import sparsehess
-from sparsehess.detection import registry
+from sparsehess._src.detection import registry
 
 
 def registered_names() -> set[str]:

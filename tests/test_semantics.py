@@ -220,7 +220,7 @@ def test_cache_key_follows_the_x64_flag():
 
 
 def test_plan_cache_is_bounded():
-    from sparsehess import interface
+    from sparsehess._src import interface
     h = sparsehess.hessian_diagonal(lambda x: jnp.sum(x ** 3))
     for n in range(1, interface.PLAN_CACHE_SIZE + 6):
         np.testing.assert_allclose(h(jnp.ones(n)), 6 * np.ones(n))

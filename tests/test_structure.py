@@ -79,3 +79,26 @@ def test_no_import_cycle_among_modules():
                              if not name.startswith(target + "."))   # a package's own parents
     cycles = sorted(sorted(c) for c in nx.simple_cycles(graph))
     assert cycles == []
+
+
+MAX_MODULE_LINES = 500
+
+
+def test_no_module_is_over_the_size_limit():
+    long = {name: n for name, path in _modules().items()
+            if (n := len(path.read_text().splitlines())) > MAX_MODULE_LINES}
+    assert long == {}
+
+
+def test_public_facades_re_export_the_internal_packages_names():
+    """sparsehess.coloring / .scipy / .bench hold no code: they re-export the __all__ of the
+    _src package they front, and every name in it resolves to the same object."""
+    import importlib
+
+    for name in ("coloring", "scipy", "bench"):
+        public = importlib.import_module(f"sparsehess.{name}")
+        internal = importlib.import_module(f"sparsehess._src.{name}")
+        assert public.__all__ == list(internal.__all__)
+        assert all(getattr(public, n) is getattr(internal, n) for n in public.__all__)
+        tree = ast.parse((PACKAGE / f"{name}.py").read_text())
+        assert all(isinstance(node, (ast.Expr, ast.ImportFrom, ast.Assign)) for node in tree.body)

@@ -19,9 +19,10 @@ import scipy.sparse as sp
 import sparsehess
 from _subprocess import REPO, child_env
 from sparsehess import bench
-from sparsehess.coloring import check_coloring, kernels, load_pattern
-from sparsehess.coloring.graphs import adjacency, symmetrize
-from sparsehess.coloring.orders import vertex_order
+from sparsehess._src import bench as bench_modules
+from sparsehess._src.coloring import check_coloring, kernels, load_pattern
+from sparsehess._src.coloring.graphs import adjacency, symmetrize
+from sparsehess._src.coloring.orders import vertex_order
 
 MM_HEADER = "%%MatrixMarket matrix coordinate pattern general\n"
 
@@ -115,7 +116,7 @@ def test_interrupted_bench_keeps_finished_matrices(tmp_path, capsys, monkeypatch
         if n == 40:
             raise KeyboardInterrupt
         return real(problem, n)
-    monkeypatch.setattr(bench.suite, "generate", generate)
+    monkeypatch.setattr(bench_modules.suite, "generate", generate)
     out = tmp_path / "out"
     rc, _, err = cli(capsys, "bench", "--sizes", "30,40", "--problems", "banded,mesh2d",
                      "--methods", "star,column", "--orders", "natural", "--out", out, "--quiet")
@@ -178,7 +179,7 @@ def test_color_does_not_import_jax(hostile):
             "assert 'jax' not in sys.modules\n"
             "h = sparsehess.hessian                      # loads JAX on first use\n"
             "assert 'jax' in sys.modules and callable(h)\n"
-            "assert sparsehess.interface.PLAN_CACHE_SIZE >= 1     # submodules as attributes\n")
+            "assert sparsehess._src.interface.PLAN_CACHE_SIZE >= 1     # submodules as attributes\n")
     proc = run_python(code)
     assert proc.returncode == 0, proc.stderr
 
@@ -197,7 +198,7 @@ def test_progress_is_weighted_and_names_the_step_under_way(monkeypatch):
         def flush(self):
             pass
     now = [0.0]
-    monkeypatch.setattr(bench.progress.time, "perf_counter", lambda: now[0])
+    monkeypatch.setattr(bench_modules.progress.time, "perf_counter", lambda: now[0])
     stream = Tty()
     bar = bench.Progress(4, weights={"fast": 50.0, "slow": 50.0}, stream=stream)
     bar.start("small fast")
@@ -260,8 +261,8 @@ def test_acyclic_arrowhead_is_not_quadratic():
 
 
 def test_distance2_degrees_with_hub_rows_match_the_pairwise_count():
-    from sparsehess.coloring import orders
-    from sparsehess.coloring.graphs import as_pattern, csr_arrays, transpose_pattern
+    from sparsehess._src.coloring import orders
+    from sparsehess._src.coloring.graphs import as_pattern, csr_arrays, transpose_pattern
     rng = np.random.default_rng(3)
     cases = [bench.arrowhead(300)]
     for _ in range(15):
@@ -287,7 +288,7 @@ def test_column_largest_first_on_an_arrowhead_is_not_quadratic():
 
 
 def test_bench_skips_distance2_orders_past_the_work_limit(monkeypatch):
-    monkeypatch.setattr(bench.runner, "DIST2_MAX_WORK", 10_000)
+    monkeypatch.setattr(bench_modules.runner, "DIST2_MAX_WORK", 10_000)
     recs = bench.run([("hub", bench.arrowhead(200))], methods=("column", "star", "bicoloring"),
                      orders=("natural", "smallest_last"), progress=False)
     by = {(r["method"], r["order"]): r for r in recs}
@@ -300,7 +301,7 @@ def test_bench_skips_distance2_orders_past_the_work_limit(monkeypatch):
 
 # ------------------------------------------------------------------- caches and pytrees
 def test_evicted_plans_are_freed(monkeypatch):
-    from sparsehess import interface
+    from sparsehess._src import interface
     monkeypatch.setattr(interface, "PLAN_CACHE_SIZE", 3)
     h = sparsehess.hessian(lambda x: jnp.sum(jnp.sin(x) ** 2))
     h(jnp.ones(3))
@@ -400,7 +401,7 @@ def test_large_plots_have_separate_titles_and_bounded_svg(tmp_path):
 
 def test_gzip_bomb_refused_while_reading(tmp_path, monkeypatch):
     import gzip
-    from sparsehess.coloring import matrix_market
+    from sparsehess._src.coloring import matrix_market
     path = tmp_path / "bomb.mtx.gz"
     with gzip.open(path, "wt") as fh:
         fh.write(MM_HEADER + "3 3 1\n1 1\n" + "%" * 4_000_000 + "\n")

@@ -28,17 +28,18 @@ Pass ``dtype=np.float32`` to evaluate in float32 (results are still returned as 
 x0 may have any shape: f receives x in that shape, SciPy sees the flattened vector, and
 ``result.x`` is reshaped back to x0's shape.
 
-Modules: ``methods`` (which derivatives each method takes, dense-memory limits),
-``objective`` (Objective), ``constraints`` (NonlinearConstraint, Residual, conversion of
-SciPy constraints), ``solve`` (minimize, least_squares), ``evaluation`` (the flat float64
-view shared by them) and ``compiled`` (compiled evaluators shared per user function).
 """
 
-from ..errors import DenseHessianError
-from .constraints import NonlinearConstraint, Residual
-from .methods import check_dense_memory, method_derivatives
-from .objective import Objective
-from .solve import least_squares, minimize
+from ._src.scipy import (
+    DenseHessianError,
+    NonlinearConstraint,
+    Objective,
+    Residual,
+    check_dense_memory,
+    least_squares,
+    method_derivatives,
+    minimize,
+)
 
 __all__ = [
     "DenseHessianError",

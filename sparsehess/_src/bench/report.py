@@ -190,7 +190,7 @@ class ResultWriter:
         written["markdown"] = path
         if plots:
             try:
-                from .. import plot
+                from ... import plot
                 ok = [r for r in results if _ok(r)]
                 if ok:
                     plot.colors_by_method(ok, path=out / "colors.png")

@@ -18,7 +18,7 @@ from typing import ClassVar
 import numpy as np
 import scipy.sparse as sp
 
-from ..errors import InternalError
+from ...errors import InternalError
 from ..recovery import direct
 from . import bicoloring, improve, kernels
 from .bounds import clique_bound
@@ -77,7 +77,7 @@ class Method:
     ``seeds``: ``"columns"`` or ``"rows"`` (what ``colors`` has one entry per; bicoloring:
     ``"both"``); ``recovery`` and ``sweep``: see the module docstring; ``reads``: for direct
     recovery, the table builder ``(pattern, colors, ncolors) -> (rows, cols, b_rows, b_cols)``
-    of :mod:`sparsehess.recovery.direct`; ``recovers``: ``"matrix"`` or ``"diagonal"``;
+    of :mod:`sparsehess._src.recovery.direct`; ``recovers``: ``"matrix"`` or ``"diagonal"``;
     ``checker``: the method name :func:`~.checks.check_coloring` validates it under;
     ``graph`` (per class): ``"bipartite"`` (one side of the row/column graph, distance 2),
     ``"adjacency"`` (of ``P ∪ P.T``) or ``"augmented"`` (of ``[[0, A], [A.T, 0]]``)."""

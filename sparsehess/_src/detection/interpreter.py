@@ -25,7 +25,7 @@ import scipy.sparse as sp
 from jax.extend.core import Literal
 
 from .. import dtypes
-from ..errors import SparsityWarning, UnsupportedPrimitiveError
+from ...errors import SparsityWarning, UnsupportedPrimitiveError
 from . import patterns, registry, value_ranges
 from .index_maps import bind, size_of
 from .structure import EqnContext, EqnStructure, RegionCurvature

@@ -126,7 +126,7 @@ class Coloring:
         ``f(B_c, B_r)``). ``transposed=True`` takes ``B.T`` instead of ``B`` (shape ``(k, m)``,
         the layout of k stacked products; not for row or bicoloring).
 
-        The function is a :class:`~sparsehess.recovery.jax_recovery.Recovery`, a pytree
+        The function is a :class:`~sparsehess._src.recovery.jax_recovery.Recovery`, a pytree
         holding its index arrays on the device, prepared once: passed as an argument of a
         jitted function, they stay arguments rather than constants compiled into it."""
         if transposed and self.spec.seeds != "columns":

@@ -1,9 +1,5 @@
-"""Graph coloring of sparsity patterns for compressed Jacobian / Hessian evaluation.
-
-``color(pattern, method, order)`` returns a :class:`Coloring`; see :mod:`.result` for the
-seed / compression conventions of each method and :mod:`.checks` for independent validity
-checkers.
-"""
+"""The implementation behind :mod:`sparsehess.coloring` (internal; its public names are
+re-exported there)."""
 
 from __future__ import annotations
 

@@ -81,7 +81,7 @@ class Objective(Evaluator):
 
     @property
     def plan(self):
-        """The sparse Hessian plan (:class:`sparsehess.differentiation.plans.SparsePlan`)."""
+        """The sparse Hessian plan (:class:`sparsehess._src.differentiation.plans.SparsePlan`)."""
         if self._plan is None:
             with self.context():
                 x0 = jnp.asarray(self.x0, self.dtype)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from jax.extend.core import Primitive
 
-from ..errors import InternalError
+from ...errors import InternalError
 from .rules import calls, contractions, control_flow, custom_derivatives, elementwise
 from .rules import movement, reductions
 

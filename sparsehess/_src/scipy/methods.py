@@ -1,7 +1,7 @@
 """SciPy method policy: which derivatives each ``scipy.optimize.minimize`` method is given,
 which methods keep dense matrices, and the one dense-memory check."""
 
-from ..errors import DenseHessianError
+from ...errors import DenseHessianError
 
 # What each scipy.optimize.minimize method is given (lower-case names).
 SPARSE_HESS_METHODS = ("trust-constr", "newton-cg")

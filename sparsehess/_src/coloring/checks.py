@@ -13,7 +13,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
-from ..errors import InvalidColoringError
+from ...errors import InvalidColoringError
 
 CHECKED_METHODS = ("column", "row", "distance1", "star", "acyclic", "bicoloring")
 

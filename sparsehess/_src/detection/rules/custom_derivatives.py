@@ -16,7 +16,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ... import dtypes
-from ...errors import SparsityWarning
+from ....errors import SparsityWarning
 from .. import patterns
 from ..index_maps import bind, size_of
 from ..structure import EqnStructure, Interaction, LocalMap

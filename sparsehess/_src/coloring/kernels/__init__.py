@@ -13,7 +13,7 @@ module                  holds
 
 Graphs are CSR pairs ``(ptr, idx)`` of int64; colors are 0-based int64, -1 uncolored. The
 per-entry counts and mirror positions the kernels share with recovery live in
-:mod:`sparsehess.recovery.direct`.
+:mod:`sparsehess._src.recovery.direct`.
 """
 
 from .acyclic import ACYCLIC_HUB_DEGREE, acyclic_coloring

@@ -9,7 +9,7 @@ import numpy as np
 import scipy.sparse as _sp
 
 from .. import dtypes
-from ..errors import InternalError
+from ...errors import InternalError
 
 
 def compute_dtype(x0, dtype):

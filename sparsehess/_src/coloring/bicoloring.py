@@ -16,7 +16,7 @@ import numpy as np
 import scipy.sparse as sp
 from numba import njit
 
-from ..errors import InternalError
+from ...errors import InternalError
 from ..recovery.direct import exclusive_counts
 from . import kernels
 
