@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sparsehess.bench import peers
+from sparsehess._src.bench import peers
 from sparsehess._src.bench.generators import arrowhead, laplacian, random_symmetric
 from sparsehess.coloring import color, load_pattern
 

@@ -18,7 +18,7 @@ import _subprocess  # noqa: E402
 import sparsehess.scipy as shs  # noqa: E402
 from sparsehess import cops  # noqa: E402
 from sparsehess import ipopt as si  # noqa: E402
-from sparsehess.coloring import checks  # noqa: E402
+from sparsehess._src.coloring import checks  # noqa: E402
 
 EXAMPLES = ("ipopt_hs071.py", "ipopt_cops.py")
 

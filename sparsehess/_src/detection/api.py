@@ -102,7 +102,7 @@ def propagate(f, args, argnums, *, hessian: bool, strict: bool = False, constant
                 inputs.append(prop.constant(leaf, spec.shape, spec.dtype))
             else:
                 inputs.append(prop.argument(spec.shape, spec.dtype, _label(paths[i])))
-    outs = prop.run(closed, inputs)
+    outs = prop.walk_closed(closed, inputs)
     jac = sp.csr_array(sp.vstack([o.pattern for o in outs], format="csr")) if outs \
         else patterns.empty(0, n)
     if not hessian:

@@ -95,11 +95,8 @@ class Propagator:
                           depth=self.depth if depth is None else depth)
 
     # ------------------------------------------------------------ walking
-    def run(self, closed_jaxpr, inputs):
-        """Walk ``closed_jaxpr`` with ``inputs`` (list of Value); returns the output Values."""
-        return self.walk_closed(closed_jaxpr, inputs)
-
     def walk_closed(self, closed_jaxpr, inputs):
+        """Walk ``closed_jaxpr`` with ``inputs`` (list of Value); returns the output Values."""
         consts = [self.constant(c, np.shape(c), getattr(c, "dtype", None) or np.result_type(c))
                   for c in closed_jaxpr.consts]
         return self.walk(closed_jaxpr.jaxpr, consts, inputs)

@@ -85,7 +85,7 @@ def _local_patterns(prop, eqn, ins, diff):
             patterns.identity_block(size, offset, n_local)
         values.append(Value(spec.shape, spec.dtype, pattern, known, point))
         offset += size
-    outs = sub.run(closed, values)
+    outs = sub.walk_closed(closed, values)
     primal_total = sum(v.size for v in ins)
     return outs, primal_total, n_local
 
