@@ -18,37 +18,36 @@ result of the independent :func:`sparsehess.coloring.check_coloring` (``None`` w
 
 """
 
-from ._src.bench import (
+from ._src.bench.generators import (
     PROBLEMS,
-    DEFAULT_SIZES,
-    SYMMETRIC_METHODS,
-    builtin_suite,
-    generate,
-    find_matrix_files,
-    shared_suitesparse_dir,
-    run,
-    summary_markdown,
-    write_outputs,
-    ResultWriter,
-    Progress,
-    FIELDS,
-    DIST2_MAX_WORK,
-    distance2_work,
-    DIST2_ORDERS,
-    PATTERN_SUFFIXES,
-    Matrix,
+    arrowhead,
     banded,
+    generate,
     laplacian,
     mesh2d,
     mesh3d,
     random_symmetric,
-    arrowhead,
-    warm_up,
+)
+from ._src.bench.peers import CASADI_METHODS, casadi_coloring, casadi_module
+from ._src.bench.progress import Progress
+from ._src.bench.report import ResultWriter, best_per_method, summary_markdown, write_outputs
+from ._src.bench.runner import (
+    DIST2_MAX_WORK,
+    DIST2_ORDERS,
+    FIELDS,
+    SYMMETRIC_METHODS,
     color_one,
-    best_per_method,
-    CASADI_METHODS,
-    casadi_module,
-    casadi_coloring,
+    distance2_work,
+    run,
+    warm_up,
+)
+from ._src.bench.suite import (
+    DEFAULT_SIZES,
+    Matrix,
+    PATTERN_SUFFIXES,
+    builtin_suite,
+    find_matrix_files,
+    shared_suitesparse_dir,
 )
 
 __all__ = [

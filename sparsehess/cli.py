@@ -99,7 +99,7 @@ def _choices_list(allowed, what):
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__
     from ._src.coloring import METHODS, ORDERS  # numpy/scipy/numba only, no JAX
-    from ._src.bench import DEFAULT_SIZES, PROBLEMS
+    from .bench import DEFAULT_SIZES, PROBLEMS
 
     orders = (*ORDERS, "best")
     parser = _Parser(prog="sparsehess",
@@ -224,7 +224,7 @@ def cmd_color(args) -> int:
         raise UsageError(f"--method {method} needs a square pattern; {args.file} is {m} x {n} "
                          "(use column, row or bicoloring)")
     # load / compile the numba kernels on a tiny pattern first, so the time is the coloring's
-    from ._src.bench import warm_up
+    from .bench import warm_up
     warm_up([method], [args.order])
     coloring, color_s = best_time(lambda: color(pattern, method, args.order, seed=args.seed,
                                                 effort=args.effort), args.repeat)
@@ -297,7 +297,7 @@ def cmd_color(args) -> int:
 
 
 def cmd_bench(args) -> int:
-    from ._src import bench
+    from . import bench
 
     if args.paths:
         matrices = bench.find_matrix_files(args.paths)

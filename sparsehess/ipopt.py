@@ -42,7 +42,7 @@ import numpy as np
 import scipy.optimize as _so
 import scipy.sparse as _sp
 
-from ._src import scipy as _shs
+from . import scipy as _shs
 from ._src.differentiation import plans as _plans
 
 __all__ = ["Problem", "constraint_dicts", "minimize"]

@@ -30,16 +30,11 @@ x0 may have any shape: f receives x in that shape, SciPy sees the flattened vect
 
 """
 
-from ._src.scipy import (
-    DenseHessianError,
-    NonlinearConstraint,
-    Objective,
-    Residual,
-    check_dense_memory,
-    least_squares,
-    method_derivatives,
-    minimize,
-)
+from ._src.scipy.constraints import NonlinearConstraint, Residual
+from ._src.scipy.methods import check_dense_memory, method_derivatives
+from ._src.scipy.objective import Objective
+from ._src.scipy.solve import least_squares, minimize
+from .errors import DenseHessianError
 
 __all__ = [
     "DenseHessianError",
