@@ -342,6 +342,28 @@ def test_hessian_diagonal_of_an_equinox_module():
                                atol=1e-12)
 
 
+
+def test_function_leaves_in_a_differentiated_argument_are_one_clear_error():
+    """A pytree holding a function (an equinox module's activation) cannot be differentiated
+    (jax.grad refuses it too): the error names the leaf and says how to split the module."""
+    params = {"w": jnp.ones(3), "act": jnp.tanh}
+
+    def loss(p):
+        return jnp.sum(p["act"](p["w"]) ** 2)
+    with pytest.raises(TypeError, match=r"args\[0\]\['act'\].*not an array.*equinox.partition"):
+        sparsehess.hessian_diagonal(loss)(params)
+    with pytest.raises(TypeError, match="not an array"):
+        sparsehess.hessian(loss)(params)
+    with pytest.raises(TypeError):            # JAX refuses it as well
+        jax.hessian(loss)(params)
+
+
+def test_whole_equinox_module_error_points_to_partition():
+    eqx = pytest.importorskip("equinox", reason="equinox is optional")
+    mlp = eqx.nn.MLP(3, 1, 4, 1, key=jax.random.key(0))
+    with pytest.raises(TypeError, match="equinox.partition"):
+        sparsehess.hessian_diagonal(lambda m: jnp.sum(m(jnp.ones(3)) ** 2))(mlp)
+
 # ---------------------------------------------------------------------- SciPy conventions
 def test_minimize_takes_scipy_positional_order():
     shs = pytest.importorskip("sparsehess.scipy")

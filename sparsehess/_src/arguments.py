@@ -195,8 +195,12 @@ def layout_of(args, argnums) -> ArgumentLayout:
         first.append(len(flags))
         flags += [i in nums] * len(jax.tree_util.tree_leaves(arg))
     owners = np.searchsorted(first, np.arange(len(flags)), side="right") - 1
+    paths = [jax.tree_util.keystr(path) for path, _ in
+             jax.tree_util.tree_flatten_with_path(tuple(args))[0]]
     specs = []
-    for leaf, diff, owner in zip(leaves, flags, owners):
+    for leaf, diff, owner, path in zip(leaves, flags, owners, paths):
+        if diff and not (is_array_leaf(leaf) or isinstance(leaf, (int, float, complex))):
+            raise _not_an_array(leaf, f"args{path}", owner)
         spec = leaf_spec(leaf, differentiated=diff)
         if diff:
             check_differentiable(spec.dtype, spec.shape, f"argument {owner}")
@@ -208,6 +212,18 @@ def layout_of(args, argnums) -> ArgumentLayout:
         args[nums[0]] if is_single(argnums) else tuple(args[i] for i in nums))
     return ArgumentLayout(treedef, tuple(specs), tuple(flags), order, selected,
                           bool(jax.config.jax_enable_x64))
+
+
+def _not_an_array(leaf, where, owner) -> TypeError:
+    """The error for a non-array leaf (a function, a string, ...) in a differentiated argument."""
+    return TypeError(
+        f"argument {owner} of f is in argnums, but its leaf {where} is a "
+        f"{type(leaf).__name__}, not an array: like jax.grad, sparsehess differentiates with "
+        f"respect to arrays only. For a module holding functions or other static fields "
+        f"(equinox activations, ...), split it: params, static = "
+        f"equinox.partition(model, equinox.is_array), then differentiate "
+        f"lambda p: f(equinox.combine(p, static)) at params; or leave the argument out of "
+        f"argnums.")
 
 
 def check_differentiable(dtype, shape, where="a differentiated argument"):
