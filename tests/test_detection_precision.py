@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 from jax import lax
 
+import sparsehess
 from sparsehess import hessian_sparsity, jacobian_sparsity
 from sparsehess._src.detection import value_ranges
 
@@ -420,3 +421,30 @@ def test_clipped_unknown_argument_index_is_resolved_without_warning():
         warnings.simplefilter("error")
         jac = jacobian_sparsity(f, jnp.ones(6), jax.ShapeDtypeStruct((), jnp.int32)).toarray()
     assert (jac == _row(6, 1, 2, 3)).all()
+
+
+@pytest.mark.parametrize("case", ["groups", "repeated_factor", "cumprod", "long_group"])
+def test_products_have_curvature_only_between_distinct_factors(case):
+    """A product is linear in each factor: reduce_prod / cumprod mark no Hessian entry of a
+    factor with itself, unless the variable is a factor twice (x0 * x0 * x1); past
+    reductions.MAX_PAIRS pairs the rule stays conservative (a superset)."""
+    from sparsehess._src.detection.rules import reductions
+
+    fns = {
+        "groups": (lambda x: jnp.sum(jnp.prod(jnp.sin(x).reshape(4, 3), axis=1)), 12),
+        "repeated_factor": (lambda x: jnp.prod(jnp.stack([x[0], x[0], x[1]])) + jnp.sum(x), 3),
+        "cumprod": (lambda x: jnp.sum(jnp.cumprod(x)), 6),
+        "long_group": (lambda x: jnp.prod(1.0 + 0.01 * x), 2100),
+    }
+    f, n = fns[case]
+    rng = np.random.default_rng(0)
+    points = [jnp.asarray(rng.uniform(0.5, 1.5, n)) for _ in range(3)]
+    got = sparsehess.hessian_sparsity(f, points[0]).toarray()
+    numeric = np.any([np.asarray(jax.hessian(f)(x)) != 0 for x in points], axis=0)
+    assert not (numeric & ~got).any()                    # never misses a nonzero
+    if case == "long_group":
+        assert n * (n - 1) // 2 > reductions.MAX_PAIRS and got.all()
+    else:
+        np.testing.assert_array_equal(got, numeric)       # exact
+        if case == "repeated_factor":
+            assert got[0, 0] and not got[1, 1]

@@ -277,7 +277,7 @@ CONSERVATIVE = {
     **dict.fromkeys(["clamp", "cond", "cummax", "cummin", "min", "scatter-max", "scatter-min",
                      "select_n", "sort", "top_k"], _BRANCH),
     "rem": "d fmod(a, b)/db = -trunc(a/b) is zero while |a| < b, as at these points",
-    **dict.fromkeys(["cumprod", "reduce_prod", "scatter-mul"], _PRODUCT),
+    "scatter-mul": _PRODUCT,
     **dict.fromkeys(["cholesky", "lu", "qr", "custom_linear_solve", "triangular_solve",
                      "tridiagonal_solve"], _PER_MATRIX),
 }

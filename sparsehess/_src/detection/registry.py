@@ -200,9 +200,10 @@ define("data_movement", ("top_k",), movement.top_k)
 # ---------------------------------------------------------------- reductions, contractions
 
 define("reduction", ("reduce_sum", "reduce_max", "reduce_min"), reductions.reduction)
-define("reduction", ("reduce_prod",), reductions.reduction_nonlinear)
+define("reduction", ("reduce_prod",), reductions.reduction_product)
 define("reduction", ("cumsum", "cummax", "cummin"), reductions.cumulative)
-define("reduction", ("cumprod", "cumlogsumexp"), reductions.cumulative_nonlinear)
+define("reduction", ("cumprod",), reductions.cumulative_product)
+define("reduction", ("cumlogsumexp",), reductions.cumulative_nonlinear)
 define("bilinear", ("dot_general",), contractions.dot_general)
 define("bilinear", ("conv_general_dilated",), contractions.conv)
 define("linear_algebra", ("cholesky", "triangular_solve", "lu", "eigh", "qr",
