@@ -448,3 +448,36 @@ def test_products_have_curvature_only_between_distinct_factors(case):
         np.testing.assert_array_equal(got, numeric)       # exact
         if case == "repeated_factor":
             assert got[0, 0] and not got[1, 1]
+
+
+def _solves(a_of):
+    """f(x) = sum(sin x) + the sums of three solves with right-hand side x, matrix a_of(x)."""
+    def f(x):
+        a = a_of(x)
+        lower = jnp.tril(a) + 4.0 * jnp.eye(x.size)
+        diag = jnp.diagonal(a) + 4.0
+        off = jnp.concatenate([jnp.zeros(1), jnp.diagonal(a, -1)])
+        upper = jnp.concatenate([jnp.diagonal(a, 1), jnp.zeros(1)])
+        return (jnp.sum(jnp.sin(x))
+                + jnp.sum(jax.scipy.linalg.solve_triangular(lower, x, lower=True))
+                + jnp.sum(lax.linalg.tridiagonal_solve(off, diag, upper, x[:, None]))
+                + jnp.sum(jnp.linalg.solve(lower + lower.T, x)))
+    return f
+
+
+@pytest.mark.parametrize("matrix", ["constant", "from_x"])
+def test_solves_are_linear_in_their_right_hand_side(matrix):
+    """triangular_solve, tridiagonal_solve and custom_linear_solve (jnp.linalg.solve) with a
+    constant matrix add no curvature: the Hessian stays diagonal. With a matrix built from x
+    the rule is conservative, still containing every numerical nonzero."""
+    n = 5
+    const = jnp.asarray(np.random.default_rng(1).uniform(-1, 1, (n, n)))
+    f = _solves((lambda x: const) if matrix == "constant" else (lambda x: jnp.outer(x, x)))
+    rng = np.random.default_rng(0)
+    points = [jnp.asarray(rng.uniform(-1, 1, n)) for _ in range(3)]
+    got = hessian_sparsity(f, points[0]).toarray()
+    numeric = np.any([np.asarray(jax.hessian(f)(x)) != 0 for x in points], axis=0)
+    assert not (numeric & ~got).any()
+    if matrix == "constant":
+        np.testing.assert_array_equal(got, np.eye(n, dtype=bool))
+        np.testing.assert_array_equal(numeric, np.eye(n, dtype=bool))

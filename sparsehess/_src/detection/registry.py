@@ -206,12 +206,12 @@ define("reduction", ("cumprod",), reductions.cumulative_product)
 define("reduction", ("cumlogsumexp",), reductions.cumulative_nonlinear)
 define("bilinear", ("dot_general",), contractions.dot_general)
 define("bilinear", ("conv_general_dilated",), contractions.conv)
-define("linear_algebra", ("cholesky", "triangular_solve", "lu", "eigh", "qr",
-                          "householder_product", "geqrf", "svd", "eig", "schur",
-                          "tridiagonal_solve", "tridiagonal", "hessenberg"),
+define("linear_algebra", ("cholesky", "lu", "eigh", "qr", "householder_product", "geqrf",
+                          "svd", "eig", "schur", "tridiagonal", "hessenberg"),
        contractions.per_matrix)
-# A linear solve's solution depends on all of its right-hand side and matrix.
-define("conservative", ("custom_linear_solve",), elementwise.conservative)
+# A solve's solution depends on all of its right-hand side and matrix, linearly on the former.
+define("linear_algebra", ("triangular_solve", "tridiagonal_solve", "custom_linear_solve"),
+       contractions.linear_solve)
 
 # ---------------------------------------------------------------- jaxprs inside equations
 

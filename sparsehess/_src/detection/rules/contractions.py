@@ -90,3 +90,20 @@ def per_matrix(ctx):
             maps.append((o, p, LocalMap(so, si, matrix=matrix)))
     return EqnStructure(maps=maps,
                         interactions=[Interaction(o) for o in range(len(ctx.out_shapes))])
+
+
+# Leading operands that hold the matrix (the others are right-hand sides); custom_linear_solve:
+# every operand but the right-hand sides, one per output.
+_MATRIX_OPERANDS = {"triangular_solve": 1, "tridiagonal_solve": 3}
+
+
+def linear_solve(ctx):
+    """A solve x = A⁻¹ b (triangular_solve, tridiagonal_solve, custom_linear_solve) is linear
+    in its right-hand side: with every matrix operand constant it has no curvature. Otherwise
+    conservative (within each matrix of a batch for the LAPACK-style solves)."""
+    name = ctx.eqn.primitive.name
+    nmatrix = _MATRIX_OPERANDS.get(name, len(ctx.in_shapes) - len(ctx.out_shapes))
+    structure = conservative(ctx) if name not in _MATRIX_OPERANDS else per_matrix(ctx)
+    if all(k is not None for k in ctx.known[:nmatrix]):
+        return EqnStructure(maps=structure.maps)
+    return structure
