@@ -423,11 +423,13 @@ def test_clipped_unknown_argument_index_is_resolved_without_warning():
     assert (jac == _row(6, 1, 2, 3)).all()
 
 
-@pytest.mark.parametrize("case", ["groups", "repeated_factor", "cumprod", "long_group"])
+@pytest.mark.parametrize("case", ["groups", "repeated_factor", "cumprod", "long_group",
+                                  "scatter_mul"])
 def test_products_have_curvature_only_between_distinct_factors(case):
-    """A product is linear in each factor: reduce_prod / cumprod mark no Hessian entry of a
-    factor with itself, unless the variable is a factor twice (x0 * x0 * x1); past
-    reductions.MAX_PAIRS pairs the rule stays conservative (a superset)."""
+    """A product is linear in each factor: reduce_prod / cumprod / scatter-mul mark no Hessian
+    entry of a factor with itself beyond what the outer function adds, unless the variable is a
+    factor twice (x0 * x0 * x1); past reductions.MAX_PAIRS pairs the rule stays conservative
+    (a superset)."""
     from sparsehess._src.detection.rules import reductions
 
     fns = {
@@ -435,6 +437,9 @@ def test_products_have_curvature_only_between_distinct_factors(case):
         "repeated_factor": (lambda x: jnp.prod(jnp.stack([x[0], x[0], x[1]])) + jnp.sum(x), 3),
         "cumprod": (lambda x: jnp.sum(jnp.cumprod(x)), 6),
         "long_group": (lambda x: jnp.prod(1.0 + 0.01 * x), 2100),
+        # out[0] = x3 * x0, out[2] = x5 * x1 (JAX differentiates unique indices only)
+        "scatter_mul": (lambda x: jnp.sum(
+            x[3:6].at[jnp.array([0, 2])].multiply(x[:2], unique_indices=True)), 6),
     }
     f, n = fns[case]
     rng = np.random.default_rng(0)
@@ -481,3 +486,15 @@ def test_solves_are_linear_in_their_right_hand_side(matrix):
     if matrix == "constant":
         np.testing.assert_array_equal(got, np.eye(n, dtype=bool))
         np.testing.assert_array_equal(numeric, np.eye(n, dtype=bool))
+
+
+def test_scatter_mul_updates_landing_together_pair_up():
+    """out[0] = x3 * x0 * x1 and out[2] = x5 * x2 (two updates on out[0]; JAX cannot
+    differentiate repeated indices, so the expected pattern is written out): every pair of
+    distinct factors, no factor with itself."""
+    f = lambda x: jnp.sum(x[3:6].at[jnp.array([0, 0, 2])].multiply(x[:3]))  # noqa: E731
+    got = hessian_sparsity(f, jnp.ones(6)).toarray()
+    want = np.zeros((6, 6), bool)
+    for a, b in [(0, 1), (0, 3), (1, 3), (2, 5)]:
+        want[a, b] = want[b, a] = True
+    np.testing.assert_array_equal(got, want)

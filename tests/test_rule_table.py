@@ -270,14 +270,12 @@ NOT_EXERCISED = {
 # cases whose detected pattern is a strict superset of the dense nonzeros at the points below
 # (for every other case the two are equal), with why
 _BRANCH = "valid for every branch, and the points take only some of them"
-_PRODUCT = "a product is linear in each factor, yet the rule marks the diagonal"
 _PER_MATRIX = ("every output of the matrix function depends on every matrix and right-hand-side "
                "entry, nonlinearly")
 CONSERVATIVE = {
     **dict.fromkeys(["clamp", "cond", "cummax", "cummin", "min", "scatter-max", "scatter-min",
                      "select_n", "sort", "top_k"], _BRANCH),
     "rem": "d fmod(a, b)/db = -trunc(a/b) is zero while |a| < b, as at these points",
-    "scatter-mul": _PRODUCT,
     **dict.fromkeys(["cholesky", "lu", "qr", "custom_linear_solve", "triangular_solve",
                      "tridiagonal_solve"], _PER_MATRIX),
 }

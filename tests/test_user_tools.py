@@ -299,6 +299,24 @@ def test_bench_skips_distance2_orders_past_the_work_limit(monkeypatch):
     assert bench.distance2_work(bench.arrowhead(200)) == 2 * (200**2 + 199 * 2**2)
 
 
+
+def test_bench_counts_the_sub_colorings_of_a_bicoloring_against_the_work_limit(monkeypatch):
+    """A bicoloring computes a dynamic order once per distance-2 sub-coloring: past the work
+    limit counted that way its dynamic orders are skipped, while column's still run."""
+    from sparsehess._src.coloring import bicoloring
+
+    p = bench.banded(300)
+    work, runs = bench.distance2_work(p), bicoloring.subcolorings(p)
+    assert runs >= 4
+    monkeypatch.setattr(bench_modules.runner, "DIST2_MAX_WORK", 2 * work)
+    recs = bench.run([("band", p)], methods=("column", "bicoloring"),
+                     orders=("natural", "smallest_last"), progress=False)
+    by = {(r["method"], r["order"]): r for r in recs}
+    assert by[("column", "smallest_last")]["verified"]
+    assert by[("bicoloring", "natural")]["verified"]
+    assert f"its {runs} sub-colorings' distance-2 degree updates" in \
+        by[("bicoloring", "smallest_last")]["error"]
+
 # ------------------------------------------------------------------- caches and pytrees
 def test_evicted_plans_are_freed(monkeypatch):
     from sparsehess._src import interface

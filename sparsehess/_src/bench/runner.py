@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..coloring import BEST_ORDERS, METHOD_SPECS, METHODS, ORDERS, check_coloring, color
+from ..coloring import (BEST_ORDERS, METHOD_SPECS, METHODS, ORDERS, bicoloring, check_coloring,
+                        color)
 from .generators import arrowhead, laplacian
 from .peers import CASADI_METHODS, casadi_coloring, casadi_module
 from .progress import Progress
@@ -74,13 +75,19 @@ def _skip_reason(pattern, method) -> str | None:
 
 
 def _order_skip_reason(pattern, method, order) -> str | None:
-    """Why ``method`` in ``order`` is not run on ``pattern`` (``None``: it is)."""
-    if METHOD_SPECS[method].graph == "bipartite" and order in DIST2_ORDERS:
-        work = distance2_work(pattern)
-        if work > DIST2_MAX_WORK:
-            return (f"{order} skipped: its distance-2 degree updates visit ~{work:.1e} pairs "
-                    f"of entries (> DIST2_MAX_WORK = {DIST2_MAX_WORK:.0e}); natural, "
-                    "largest_first and random still run")
+    """Why ``method`` in ``order`` is not run on ``pattern`` (``None``: it is). A bicoloring
+    computes the order once per distance-2 sub-coloring (:func:`bicoloring.subcolorings`)."""
+    graph = METHOD_SPECS[method].graph
+    if order not in DIST2_ORDERS or graph == "adjacency":
+        return None
+    work = distance2_work(pattern)
+    runs = bicoloring.subcolorings(pattern) if graph == "augmented" else 1
+    if work * runs > DIST2_MAX_WORK:
+        what = f"its {runs} sub-colorings' distance-2 degree updates" if runs > 1 else \
+            "its distance-2 degree updates"
+        return (f"{order} skipped: {what} visit ~{work * runs:.1e} pairs of entries "
+                f"(> DIST2_MAX_WORK = {DIST2_MAX_WORK:.0e}); natural, largest_first and "
+                "random still run")
     return None
 
 

@@ -105,6 +105,18 @@ def _split_candidates(nnz_per_line: np.ndarray, max_candidates: int = 12) -> lis
     return [int(vals[i - 1]) for i in picks if i - 1 < vals.size and vals[i - 1] > 0] + [0]
 
 
+def _thresholds(lines: np.ndarray) -> list[int]:
+    """The dense-line thresholds tried on one side: none dense first, then the candidates."""
+    return [max(int(lines.max(initial=0)), 0)] + _split_candidates(lines)
+
+
+def subcolorings(p: sp.csr_array) -> int:
+    """How many partial distance-2 colorings :func:`partition_bicoloring` runs on ``p`` (two
+    per threshold, on both sides), each with its own vertex order."""
+    sides = (sp.csr_array(p), sp.csr_array(p.T))
+    return 2 * sum(len(_thresholds(np.diff(q.indptr))) for q in sides)
+
+
 def partition_bicoloring(p: sp.csr_array, order_name: str, seed: int):
     """Best "dense rows from B_r, the rest from B_c" split (and its transpose) over a few
     thresholds. With rows R recovered from ``B_r``, columns need a partial distance-2 coloring
@@ -117,7 +129,7 @@ def partition_bicoloring(p: sp.csr_array, order_name: str, seed: int):
         q = sp.csr_array(p.T) if transpose else p
         q.sort_indices()
         lines = np.diff(q.indptr)
-        for t in [max(int(lines.max(initial=0)), 0)] + _split_candidates(lines):
+        for t in _thresholds(lines):
             dense = lines > t
             cq = _d2_colors(q[np.flatnonzero(~dense)], order_name, seed)
             rq = np.full(q.shape[0], -1, dtype=np.int64)

@@ -8,6 +8,7 @@ from jax import lax
 from .. import index_maps, value_ranges
 from ..structure import EqnStructure, Interaction, LocalMap
 from .elementwise import elementwise_map
+from .reductions import distinct_pairs
 
 
 def data_movement(*data_positions):
@@ -101,10 +102,21 @@ def scatter_add(ctx):
 
 
 def scatter_mul(ctx):
-    """out = operand times the updates placed at constant indices: curvature among each
-    output element's factors."""
-    structure = scatter_add(ctx)
-    structure.interactions.append(Interaction(0))
+    """out = operand times the updates placed at known indices (or any the range allows). A
+    product is linear in each factor: curvature between an operand element and each update
+    landing on it, and between two distinct updates landing together (among all of each
+    output's factors when the indices are unknown, or past ``reductions.MAX_PAIRS`` pairs)."""
+    targets = _scatter_targets(ctx)
+    updates = _scatter_updates_map(ctx, targets)
+    structure = EqnStructure(maps=[(0, 0, elementwise_map(ctx, 0)), (0, 2, updates)])
+    pairs = None if targets is None else distinct_pairs(updates.matrix)
+    if pairs is None:
+        structure.interactions.append(Interaction(0))
+        return structure
+    landing = updates.matrix.tocoo()
+    out, upd = landing.row.astype(np.int64), landing.col.astype(np.int64)
+    structure.interactions += [Interaction(0, 0, 2, out, out.copy(), upd),
+                               Interaction(0, 2, 2, *pairs)]
     return structure
 
 

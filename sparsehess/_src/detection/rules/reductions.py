@@ -23,9 +23,10 @@ MAX_PAIRS = 2_000_000
 """Factor pairs a product rule lists one by one; beyond, curvature among all elements."""
 
 
-def _distinct_pairs(matrix):
+def distinct_pairs(matrix):
     """Triples ``(out, j, k)``, ``j < k``, of the entries of each row of the bool csr
     ``matrix`` (outputs x factors), or None when there are more than ``MAX_PAIRS``."""
+    matrix.sum_duplicates()
     counts = np.diff(matrix.indptr)
     if int((counts * (counts - 1) // 2).sum()) > MAX_PAIRS:
         return None
@@ -45,7 +46,7 @@ def _distinct_pairs(matrix):
 def _product(local):
     """Structure of out[o] = product of the operand elements ``local`` maps to it: a product
     is linear in each factor, so curvature only between two distinct factors."""
-    pairs = _distinct_pairs(local.matrix)
+    pairs = distinct_pairs(local.matrix)
     curvature = Interaction(0) if pairs is None else Interaction(0, 0, 0, *pairs)
     return EqnStructure(maps=[(0, 0, local)], interactions=[curvature])
 
