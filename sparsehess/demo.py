@@ -4,7 +4,6 @@ import time
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 
 from . import color, hessian_sparsity, problems
 from ._src.differentiation import plans, sweeps

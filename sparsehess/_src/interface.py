@@ -28,8 +28,6 @@ import collections
 import functools
 
 import jax
-import jax.numpy as jnp
-import numpy as np
 
 from . import arguments
 from .differentiation import formats, plans

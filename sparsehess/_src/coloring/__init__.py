@@ -4,7 +4,6 @@ re-exported there)."""
 from __future__ import annotations
 
 import numpy as np
-import scipy.sparse as sp
 
 from .checks import check_coloring
 from .graphs import as_pattern

@@ -24,7 +24,6 @@ from . import bicoloring, improve, kernels
 from .bounds import clique_bound
 from .graphs import (adjacency, bipartite_augmented, csr_arrays, is_symmetric_arrays, symmetrize,
                      transpose_arrays)
-from .orders import vertex_order
 
 
 @dataclass
