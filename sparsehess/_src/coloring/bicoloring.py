@@ -17,7 +17,7 @@ import scipy.sparse as sp
 from numba import njit
 
 from ...errors import InternalError
-from ..recovery.direct import exclusive_counts
+from ..recovery.direct import isolated_entries
 from . import kernels
 
 
@@ -64,17 +64,10 @@ def split_star_coloring(p: sp.csr_array, aug_colors: np.ndarray):
     m, n = p.shape
     crow = aug_colors[:m]
     ccol = aug_colors[m:]
-    ptr = p.indptr.astype(np.int64)
     idx = p.indices.astype(np.int64)
-    rows = np.repeat(np.arange(m, dtype=np.int64), np.diff(ptr))
+    rows = np.repeat(np.arange(m, dtype=np.int64), np.diff(p.indptr))
     k = int(aug_colors.max(initial=-1)) + 1
-    col_ok = exclusive_counts(ptr, idx, ccol, max(k, 1)) == 1
-    t = sp.csr_array((np.arange(idx.size, dtype=np.int64), idx, ptr), shape=p.shape).T.tocsr()
-    t.sort_indices()
-    cnt_t = exclusive_counts(t.indptr.astype(np.int64), t.indices.astype(np.int64),
-                                     crow, max(k, 1))
-    row_ok = np.empty(idx.size, dtype=bool)
-    row_ok[t.data] = cnt_t == 1
+    col_ok, row_ok = isolated_entries(p, crow, ccol, max(k, 1))
     if not np.all(col_ok | row_ok):
         raise InternalError("star coloring of the augmented graph is not a star coloring")
     need_col = np.zeros(n, dtype=bool)

@@ -34,7 +34,8 @@ class Graphs:
     ``view``: the distance-k view ``(nvertices, ptr1, idx1, ptr2, idx2, dist2)`` of the vertices
     colored (see ``kernels.neighbours``); ``adjacency``: ``(ptr, idx, rev)`` of the adjacency
     graph colored by star / acyclic / bicoloring kernels (``rev`` only for acyclic), else None;
-    ``lower_bound``: colors every coloring of this kind needs at least.
+    ``lower_bound``: colors every coloring of this kind needs at least; ``pattern_arrays``:
+    int64 CSR ``(ptr, idx)`` of ``pattern`` where the star post-processing reads it.
     """
 
     p: sp.csr_array
@@ -43,6 +44,7 @@ class Graphs:
     lower_bound: int
     adjacency: tuple | None = None
     full_diagonal: bool = False
+    pattern_arrays: tuple | None = None
 
 
 def _forest_bound(n: int, nedges: int) -> int:
@@ -110,7 +112,20 @@ class Method:
 
 
 @dataclass(frozen=True)
-class PartialDistance2(Method):
+class _ViewColoring(Method):
+    """Shared by the first-fit colorings of a distance-k view (partial distance-2, distance-1):
+    greedy in the order, improved by iterated greedy and tabu search on the view."""
+
+    def greedy(self, graphs, order, order_name, seed):
+        return {"colors": kernels.greedy_coloring(order, *graphs.view)}
+
+    def improve(self, graphs, colors, lower_bound, *, effort, seed, rounds):
+        return improve.improve_view(colors, graphs.view, effort=effort, seed=seed,
+                                    lower_bound=lower_bound, rounds=rounds)
+
+
+@dataclass(frozen=True)
+class PartialDistance2(_ViewColoring):
     """Partial distance-2 coloring of the columns (or rows) of the bipartite graph: no row
     (column) holds two columns (rows) of one color. Bound: the longest row (column)."""
 
@@ -128,39 +143,34 @@ class PartialDistance2(Method):
             view, lower = (p.shape[0], pp, pi, tp, ti, True), np.diff(tp).max(initial=0)
         return Graphs(p, p, view, int(lower))
 
-    def greedy(self, graphs, order, order_name, seed):
-        return {"colors": kernels.greedy_coloring(order, *graphs.view)}
-
-    def improve(self, graphs, colors, lower_bound, *, effort, seed, rounds):
-        return improve.improve_view(colors, graphs.view, effort=effort, seed=seed,
-                                    lower_bound=lower_bound, rounds=rounds)
-
 
 def _adjacency_graphs(p, sym, *, with_rev=False):
-    """``Graphs`` over the adjacency graph of the symmetric pattern ``sym``; the lower bound
-    is a greedy clique (callers refine it)."""
+    """``Graphs`` over the adjacency graph of the symmetric pattern ``sym``, lower bound 0
+    (each method sets its own)."""
     ptr, idx = adjacency(sym)
     rev = direct.reverse_positions(ptr, idx) if with_rev else None
     n = ptr.size - 1
-    return Graphs(p, sym, (n, ptr, idx, ptr, idx, False), clique_bound(ptr, idx),
-                  adjacency=(ptr, idx, rev), full_diagonal=sym.nnz - idx.size == n)
+    return Graphs(p, sym, (n, ptr, idx, ptr, idx, False), 0, adjacency=(ptr, idx, rev),
+                  full_diagonal=sym.nnz - idx.size == n)
+
+
+def _tree_bound(graphs) -> int:
+    """Lower bound of star and acyclic colorings: a greedy clique, and the colors pairwise
+    2-colored forests need to hold every edge."""
+    ptr, idx, _ = graphs.adjacency
+    return max(clique_bound(ptr, idx), _forest_bound(ptr.size - 1, idx.size // 2))
 
 
 @dataclass(frozen=True)
-class Distance1(Method):
+class Distance1(_ViewColoring):
     """Proper coloring of the adjacency graph of ``P ∪ P.T`` (enough for the diagonal)."""
 
     graph = "adjacency"
 
     def graphs(self, p):
-        return _adjacency_graphs(p, symmetrize(p))
-
-    def greedy(self, graphs, order, order_name, seed):
-        return {"colors": kernels.greedy_coloring(order, *graphs.view)}
-
-    def improve(self, graphs, colors, lower_bound, *, effort, seed, rounds):
-        return improve.improve_view(colors, graphs.view, effort=effort, seed=seed,
-                                    lower_bound=lower_bound, rounds=rounds)
+        g = _adjacency_graphs(p, symmetrize(p))
+        g.lower_bound = clique_bound(*g.adjacency[:2])
+        return g
 
 
 @dataclass(frozen=True)
@@ -193,16 +203,16 @@ class Star(_TreeColoring):
     def graphs(self, p):
         sym = symmetrize(p)
         g = _adjacency_graphs(p, sym)
-        ptr, idx, _ = g.adjacency
-        n = ptr.size - 1
         if g.full_diagonal:
-            g.lower_bound = max(g.lower_bound, _forest_bound(n, idx.size // 2))
+            g.lower_bound = _tree_bound(g)
             return g
         # post-processed colorings need not be distance-1 colorings off the diagonal:
         # n * k values of B must hold the nnz_upper unknowns, and vertices with a
         # diagonal entry that are pairwise adjacent need distinct colors
+        ptr, idx, _ = g.adjacency
+        n = ptr.size - 1
+        g.pattern_arrays = sp_ptr, sp_idx = csr_arrays(sym)
         diag = np.zeros(n, dtype=bool)
-        sp_ptr, sp_idx = csr_arrays(sym)
         rows = np.repeat(np.arange(n), np.diff(sp_ptr))
         diag[rows[rows == sp_idx]] = True
         nupper = (sym.nnz + int(diag.sum())) // 2
@@ -212,7 +222,7 @@ class Star(_TreeColoring):
     def colors_in_order(self, graphs, order):
         colors = star_colors(order, *graphs.adjacency[:2])
         if not graphs.full_diagonal and colors.size:
-            sp_ptr, sp_idx = csr_arrays(graphs.pattern)
+            sp_ptr, sp_idx = graphs.pattern_arrays
             colors, ok = kernels.star_postprocess(sp_ptr, sp_idx, colors, int(colors.max()) + 1)
             if not ok:
                 raise InternalError("star post-processing broke direct recovery of the coloring")
@@ -226,7 +236,7 @@ class Acyclic(_TreeColoring):
 
     def graphs(self, p):
         g = _adjacency_graphs(p, symmetrize(p), with_rev=True)
-        g.lower_bound = max(g.lower_bound, _forest_bound(g.view[0], g.adjacency[1].size // 2))
+        g.lower_bound = _tree_bound(g)
         return g
 
     def colors_in_order(self, graphs, order):

@@ -109,22 +109,30 @@ def star_reads(pattern, colors, ncolors):
     return rows, cols, b_rows, b_cols
 
 
+def isolated_entries(pattern, row_colors, column_colors, ncolors):
+    """Two bool arrays over the pattern's entries in CSR order: whether entry (i, j) is alone
+    in its column's color class in row i (readable from ``B_c = A @ S_c``), and whether it is
+    alone in its row's color class in column j (readable from ``B_r = S_r.T @ A``). Colors
+    are 0-based, below ``ncolors``; -1 (in no seed) isolates nothing."""
+    cols = pattern.indices.astype(np.int64)
+    ptr = pattern.indptr.astype(np.int64)
+    from_col = exclusive_counts(ptr, cols, column_colors, ncolors) == 1
+    t = sp.csr_array((np.arange(cols.size, dtype=np.int64), cols, ptr), shape=pattern.shape)
+    t = t.T.tocsr()
+    t.sort_indices()
+    from_row = np.empty(cols.size, dtype=bool)
+    from_row[t.data] = exclusive_counts(t.indptr.astype(np.int64), t.indices.astype(np.int64),
+                                        row_colors, ncolors) == 1
+    return from_col, from_row
+
+
 def bidirectional_reads(pattern, row_colors, column_colors, nrow_colors, ncolumn_colors):
     """Bicoloring (colors 0-based, -1: in no seed): entry (i, j) is ``B_c[i, column_colors[j]]``
     where column j is alone in its class in row i, else ``B_r[row_colors[i], j]``. Returns
     ``(rows, cols, source, b_rows, b_cols)``."""
     rows, cols = _entries(pattern)
-    ptr = pattern.indptr.astype(np.int64)
-    cnt_c = exclusive_counts(ptr, cols, column_colors, ncolumn_colors)
-    t = sp.csr_array((np.arange(cols.size, dtype=np.int64), cols, ptr), shape=pattern.shape)
-    t = t.T.tocsr()
-    t.sort_indices()
-    cnt_t = exclusive_counts(t.indptr.astype(np.int64), t.indices.astype(np.int64), row_colors,
-                             nrow_colors)
-    cnt_r = np.empty_like(cnt_t)
-    cnt_r[t.data] = cnt_t
-    from_col = (column_colors[cols] >= 0) & (cnt_c == 1)
-    from_row = (row_colors[rows] >= 0) & (cnt_r == 1)
+    from_col, from_row = isolated_entries(pattern, row_colors, column_colors,
+                                          max(nrow_colors, ncolumn_colors))
     if not np.all(from_col | from_row):
         raise ValueError("not a valid bicoloring: some entry cannot be read directly")
     source = np.where(from_col, 0, 1).astype(np.int64)
