@@ -119,24 +119,33 @@ def define(cls, names, structure=None, walk=None, **props):
             REGISTRY[primitive] = rule
 
 
-def deflinear(*names):
-    define("linear", names, elementwise.linear)
+RULE_CLASSES = {
+    "linear": elementwise.linear,
+    "piecewise_linear": elementwise.piecewise_linear,
+    "zero_derivative": elementwise.zero_derivative,
+    "nonlinear_unary": elementwise.nonlinear_unary,
+    "nonlinear": elementwise.nonlinear,
+    "bilinear": elementwise.mul,
+    "conservative": elementwise.conservative,
+}
+"""Rule classes a user may name in ``register_sparsity_rule``: elementwise primitives of
+broadcast operands (``bilinear``: two operands, curvature only between them, like ``mul``) and
+``conservative`` (every output depends on every input, curvature among all)."""
 
 
-def defpiecewise_linear(*names):
-    define("piecewise_linear", names, elementwise.piecewise_linear)
+def _defclass(cls):
+    """The helper registering primitives of the elementwise class ``cls``."""
+    def helper(*names):
+        define(cls, names, RULE_CLASSES[cls])
+    helper.__name__ = f"def{cls}"
+    return helper
 
 
-def defzero_derivative(*names):
-    define("zero_derivative", names, elementwise.zero_derivative)
-
-
-def defnonlinear_unary(*names):
-    define("nonlinear_unary", names, elementwise.nonlinear_unary)
-
-
-def defnonlinear(*names):
-    define("nonlinear", names, elementwise.nonlinear)
+deflinear = _defclass("linear")
+defpiecewise_linear = _defclass("piecewise_linear")
+defzero_derivative = _defclass("zero_derivative")
+defnonlinear_unary = _defclass("nonlinear_unary")
+defnonlinear = _defclass("nonlinear")
 
 
 def rule_for(primitive):
@@ -225,20 +234,6 @@ define("custom_derivative", ("custom_jvp_call", "custom_vjp_call", "custom_vjp_c
 
 
 # ---------------------------------------------------------------- user rules
-
-RULE_CLASSES = {
-    "linear": elementwise.linear,
-    "piecewise_linear": elementwise.piecewise_linear,
-    "zero_derivative": elementwise.zero_derivative,
-    "nonlinear_unary": elementwise.nonlinear_unary,
-    "nonlinear": elementwise.nonlinear,
-    "bilinear": elementwise.mul,
-    "conservative": elementwise.conservative,
-}
-"""Rule classes a user may name in ``register_sparsity_rule``: elementwise primitives of
-broadcast operands (``bilinear``: two operands, curvature only between them, like ``mul``) and
-``conservative`` (every output depends on every input, curvature among all)."""
-
 
 def register_rule(primitive, rule):
     """Register ``rule`` (a name of :data:`RULE_CLASSES` or a function ``EqnContext ->
