@@ -127,9 +127,8 @@ class Propagator:
     def equation(self, eqn, ins):
         """Output Values of one equation: evaluated when every operand is known, else by
         the primitive's rule (the conservative rule, with a warning, when it has none)."""
-        avals = [v.aval for v in eqn.outvars]
         if all(v.known is not None for v in ins) and not eqn.effects:
-            values = self.evaluate(eqn, ins, avals)
+            values = self.evaluate(eqn, ins, [v.aval for v in eqn.outvars])
             if values is not None:
                 return values
         rule = registry.rule_for(eqn.primitive)
