@@ -260,27 +260,93 @@ def test_acyclic_arrowhead_is_not_quadratic():
                                 ("natural", "largest_first", "smallest_last", "random")])
 
 
-def test_distance2_degrees_with_hub_rows_match_the_pairwise_count():
-    from sparsehess._src.coloring import orders
-    from sparsehess._src.coloring.graphs import as_pattern, csr_arrays, transpose_pattern
-    rng = np.random.default_rng(3)
+def _patterns_with_dense_rows(seed=3, count=15):
+    """An arrowhead and random patterns with up to three dense rows."""
+    rng = np.random.default_rng(seed)
     cases = [bench.arrowhead(300)]
-    for _ in range(15):
-        m, n = (int(k) for k in rng.integers(1, 200, 2))
+    for _ in range(count):
+        m, n = (int(v) for v in rng.integers(5, 120, 2))
         d = rng.random((m, n)) < rng.uniform(0.005, 0.1)
         dense = rng.integers(0, m, int(rng.integers(0, 4)))
         d[dense, :] |= rng.random((dense.size, n)) < rng.uniform(0.3, 1.0)
         cases.append(sp.csr_array(d))
-    for p in cases:
-        p = as_pattern(p)
-        pp, pi = csr_arrays(p)
-        tp, ti = csr_arrays(transpose_pattern(p))
-        for view in ((p.shape[1], tp, ti, pp, pi, True), (p.shape[0], pp, pi, tp, ti, True)):
+    return cases
+
+
+def _distance2_views(p):
+    """The column and the row distance-2 views of ``p``."""
+    from sparsehess._src.coloring.graphs import as_pattern, csr_arrays, transpose_pattern
+    p = as_pattern(p)
+    pp, pi = csr_arrays(p)
+    tp, ti = csr_arrays(transpose_pattern(p))
+    return (p.shape[1], tp, ti, pp, pi, True), (p.shape[0], pp, pi, tp, ti, True)
+
+
+def test_distance2_degrees_with_hub_rows_match_the_pairwise_count():
+    for p in _patterns_with_dense_rows():
+        for view in _distance2_views(p):
             pairwise = kernels.degrees(*view)
             for threshold in (1, 3, 64):
                 hubs = np.diff(view[3]) >= threshold
-                np.testing.assert_array_equal(orders.distance2_degrees(*view[:5], hubs),
+                np.testing.assert_array_equal(kernels.distance2_degrees(*view[:5], hubs),
                                               pairwise)
+
+
+def _check_dynamic_order(kind, view, order):
+    """Replay ``order`` on the dense distance-2 graph of ``view``: each vertex must be a best
+    choice by the order's own rule (kind 0 smallest_last: minimum remaining degree when
+    removed, removals in reverse; 1 incidence_degree: most picked neighbours; 2
+    dynamic_largest_first: most unpicked neighbours)."""
+    n, ptr1, idx1 = view[:3]
+    incidence = np.zeros((n, int(idx1.max(initial=0)) + 1), dtype=np.int64)
+    incidence[np.repeat(np.arange(n), np.diff(ptr1)), idx1] = 1
+    adj = (incidence @ incidence.T > 0).astype(np.int64)
+    np.fill_diagonal(adj, 0)
+    assert sorted(order.tolist()) == list(range(n))
+    alive = np.ones(n, dtype=bool)
+    sequence = order[::-1] if kind == 0 else order
+    for v in sequence:
+        if kind == 1:
+            score = adj[:, ~alive].sum(axis=1)
+        else:
+            score = adj[:, alive].sum(axis=1)
+        scores = score[alive]
+        target = scores.min() if kind == 0 else scores.max()
+        assert score[v] == target, (kind, int(v), int(score[v]), int(target))
+        alive[v] = False
+
+
+@pytest.mark.parametrize("kind", [0, 1, 2])
+def test_dynamic_orders_with_hub_rows_follow_their_definition(kind):
+    """The per-class hub kernel, for any set of hub rows, and the per-vertex kernel each pick
+    a best vertex at every step, against an independent replay on the dense graph."""
+    from sparsehess._src.coloring import orders
+    for p in _patterns_with_dense_rows(seed=kind):
+        for view in _distance2_views(p):
+            _check_dynamic_order(kind, view, kernels.dynamic_order(kind, *view))
+            for threshold in (1, 3, 64):
+                hubs = np.diff(view[3]) >= threshold
+                if hubs.any():
+                    got = orders.dynamic_order_with_hubs(kind, view, hubs)
+                    _check_dynamic_order(kind, view, got)
+
+
+def test_hub_classes_are_capped_by_dropping_the_shorter_hubs(monkeypatch):
+    """With more classes than MAX_HUB_CLASSES the shorter hubs are treated as ordinary rows;
+    the order still follows its definition."""
+    from sparsehess._src.coloring import orders
+    monkeypatch.setattr(orders, "MAX_HUB_CLASSES", 2)
+    p = _patterns_with_dense_rows(seed=7, count=3)[-1]
+    for view in _distance2_views(p):
+        hubs = np.diff(view[3]) >= 1
+        for kind in (0, 1, 2):
+            _check_dynamic_order(kind, view, orders.dynamic_order_with_hubs(kind, view, hubs))
+
+
+def test_distance2_dynamic_orders_on_an_arrowhead_are_not_quadratic():
+    color_arrowhead_in_a_child([(method, order, 200_000) for method in ("column", "row")
+                                for order in ("smallest_last", "incidence_degree",
+                                              "dynamic_largest_first")])
 
 
 def test_column_largest_first_on_an_arrowhead_is_not_quadratic():

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..coloring import (BEST_ORDERS, METHOD_SPECS, METHODS, ORDERS, bicoloring, check_coloring,
-                        color)
+                        color, orders as vertex_orders)
 from .generators import arrowhead, laplacian
 from .peers import CASADI_METHODS, casadi_coloring, casadi_module
 from .progress import Progress
@@ -17,7 +17,7 @@ from .suite import Matrix
 from .timing import best_time
 
 __all__ = ["FIELDS", "SYMMETRIC_METHODS", "DIST2_MAX_WORK", "DIST2_ORDERS", "warm_up",
-           "distance2_work", "color_one", "run"]
+           "distance2_work", "dynamic_order_work", "color_one", "run"]
 
 SYMMETRIC_METHODS = tuple(name for name, spec in METHOD_SPECS.items() if spec.symmetric)
 """Methods that need a square pattern."""
@@ -27,10 +27,11 @@ FIELDS = ("matrix", "source", "rows", "cols", "nnz", "tool", "method", "order", 
 """Columns of the CSV output, in order."""
 
 DIST2_MAX_WORK = 10**8
-"""Runs whose distance-2 work exceeds this are skipped (a record with ``error`` says so): the
-dynamic column / row orders, and bicoloring's dozens of distance-2 sub-colorings, visit every
-pair of entries sharing a row or a column, ``sum(row lengths^2) + sum(column lengths^2)``
-steps (``2 n^2`` for an arrowhead of size n, 2·10^10 at 10^5)."""
+"""Runs whose distance-2 work exceeds this are skipped (a record with ``error`` says so):
+bicoloring's dozens of distance-2 sub-colorings visit every pair of entries sharing a row or
+a column, ``sum(row lengths^2) + sum(column lengths^2)`` steps (:func:`distance2_work`,
+``2 n^2`` for an arrowhead of size n); the dynamic column / row orders do the same except
+on long rows, which they update once per class of vertices (:func:`dynamic_order_work`)."""
 
 DIST2_ORDERS = ("smallest_last", "incidence_degree", "dynamic_largest_first", "best")
 """Orders whose column / row colorings update distance-2 degrees pair by pair."""
@@ -51,14 +52,26 @@ def warm_up(methods, orders):
         for o in dict.fromkeys(expanded):
             for p in tiny:
                 color(p, m, o)
+    if any(o in DIST2_ORDERS for o in expanded):
+        vertex_orders.warm_up_hub_orders()
 
 
 def distance2_work(pattern) -> int:
     """``sum(row lengths^2) + sum(column lengths^2)``: the pairs of entries sharing a row or a
-    column, what distance-2 degrees and orders visit."""
+    column, what distance-2 degrees (without hub rows) and sub-colorings visit."""
     rows = np.diff(pattern.indptr).astype(np.int64)
     cols = np.bincount(pattern.indices, minlength=pattern.shape[1]).astype(np.int64)
     return int(rows @ rows + cols @ cols)
+
+
+def dynamic_order_work(pattern) -> int:
+    """Steps of the dynamic orders' distance-2 degree updates for the column and the row
+    view: :func:`distance2_work` with each hub row or column counted once per entry
+    (:func:`sparsehess._src.coloring.orders.dynamic_order_work`)."""
+    m, n = pattern.shape
+    cols = np.concatenate([[0], np.cumsum(np.bincount(pattern.indices, minlength=n))])
+    return (vertex_orders.dynamic_order_work(n, pattern.indptr) +
+            vertex_orders.dynamic_order_work(m, cols))
 
 
 def _skip_reason(pattern, method) -> str | None:
@@ -80,7 +93,7 @@ def _order_skip_reason(pattern, method, order) -> str | None:
     graph = METHOD_SPECS[method].graph
     if order not in DIST2_ORDERS or graph == "adjacency":
         return None
-    work = distance2_work(pattern)
+    work = dynamic_order_work(pattern)
     runs = bicoloring.subcolorings(pattern) if graph == "augmented" else 1
     if work * runs > DIST2_MAX_WORK:
         what = f"its {runs} sub-colorings' distance-2 degree updates" if runs > 1 else \

@@ -4,6 +4,7 @@
 module                  holds
 ======================  ===============================================================
 ``neighbours``          distance-1 / distance-2 neighbourhoods and degrees of a view
+``hubs``                vertices grouped by the long rows they share (distance-2 views)
 ``orders``              dynamic vertex orders (smallest last, incidence degree, ...)
 ``greedy``              first-fit distance-1 and partial distance-2 colorings
 ``star``                star colorings (bitset and per-edge variants, one dispatcher)
@@ -18,8 +19,9 @@ per-entry counts and mirror positions the kernels share with recovery live in
 
 from .acyclic import ACYCLIC_HUB_DEGREE, acyclic_coloring
 from .greedy import greedy_coloring
+from .hubs import classes_meet, distance2_degrees, hub_classes
 from .neighbours import collect_neighbors, degrees
-from .orders import dynamic_order
+from .orders import dynamic_order, dynamic_order_hubs
 from .postprocess import star_postprocess
 from .star import (
     STAR_BITSET_BYTES,
@@ -34,10 +36,14 @@ __all__ = [
     "ACYCLIC_HUB_DEGREE",
     "STAR_BITSET_BYTES",
     "acyclic_coloring",
+    "classes_meet",
     "collect_neighbors",
     "degrees",
+    "distance2_degrees",
     "dynamic_order",
+    "dynamic_order_hubs",
     "greedy_coloring",
+    "hub_classes",
     "star_coloring",
     "star_coloring_bits",
     "star_coloring_bits1",
