@@ -38,6 +38,7 @@ from ._src.bench.runner import (
     SYMMETRIC_METHODS,
     color_one,
     distance2_work,
+    dynamic_order_work,
     run,
     warm_up,
 )
@@ -66,6 +67,7 @@ __all__ = [
     "FIELDS",
     "DIST2_MAX_WORK",
     "distance2_work",
+    "dynamic_order_work",
     "DIST2_ORDERS",
     "PATTERN_SUFFIXES",
     "Matrix",

@@ -366,6 +366,18 @@ def test_bench_skips_distance2_orders_past_the_work_limit(monkeypatch):
 
 
 
+def test_bench_runs_dynamic_orders_on_hub_rows():
+    """An arrowhead's dense row is updated once per class, so its dynamic column orders stay
+    under the work limit although its pairs of entries (2·10^8) do not."""
+    p = bench.arrowhead(10_000)
+    assert bench.distance2_work(p) > bench.DIST2_MAX_WORK >= bench.dynamic_order_work(p)
+    recs = bench.run([("hub", p)], methods=("column", "row"),
+                     orders=("smallest_last", "incidence_degree"), progress=False)
+    assert len(recs) == 4
+    for r in recs:
+        assert r["verified"] and r["colors"] == 10_000 and not r["error"], r
+
+
 def test_bench_counts_the_sub_colorings_of_a_bicoloring_against_the_work_limit(monkeypatch):
     """A bicoloring computes a dynamic order once per distance-2 sub-coloring: past the work
     limit counted that way its dynamic orders are skipped, while column's still run."""
