@@ -311,6 +311,33 @@ def test_lower_bounds():
     assert color(sp.eye_array(3), "distance1").lower_bound == 1
 
 
+def test_forest_lower_bound_holds_and_spares_acyclic_that_cannot_pay(monkeypatch):
+    """The O(n) edge-count bound never exceeds star or acyclic colors (with or without a
+    diagonal); "auto" skips the acyclic coloring where even that many colors cost more than
+    star (a grid: 3 acyclic colors at least, against 5 star colors)."""
+    from sparsehess._src.coloring.methods import forest_lower_bound
+    from sparsehess._src.differentiation import choices
+    for seed in range(6):
+        p = random_symmetric(150, 0.02 + 0.02 * seed, seed)
+        if seed % 2:
+            p = p.tolil()
+            p.setdiag(0)
+            p = sp.csr_array(p)
+            p.eliminate_zeros()
+        bound = forest_lower_bound(C.graphs.symmetrize(C.graphs.as_pattern(p)))
+        assert 1 <= bound <= min(color(p, "acyclic").ncolors, color(p, "star").ncolors)
+    grid = laplacian((30, 30))
+    assert forest_lower_bound(C.graphs.as_pattern(grid)) == 3
+    called = []
+    real = choices.color_pattern
+    monkeypatch.setattr(choices, "color_pattern",
+                        lambda p, m, **kw: called.append(m) or real(p, m, **kw))
+    chosen = choices.choose_hessian_coloring(grid, "auto", "largest_first", per_evaluation=14 * 900)
+    assert chosen.method == "star" and called == ["star"]
+    choices.choose_hessian_coloring(grid, "auto", "largest_first", per_evaluation=100 * 900)
+    assert called == ["star", "star", "acyclic"]   # expensive f: acyclic might pay
+
+
 def test_best_is_never_worse():
     for method, p in [("column", RECT["dense_rows_cols"]), ("star", SQUARE["random_sym"]),
                       ("acyclic", SQUARE["laplacian"]), ("bicoloring", RECT["wide"])]:

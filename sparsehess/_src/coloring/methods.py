@@ -58,6 +58,14 @@ def _forest_bound(n: int, nedges: int) -> int:
     return k
 
 
+def forest_lower_bound(p: sp.csr_array) -> int:
+    """Colors every star or acyclic coloring of the symmetric pattern ``p`` needs at least,
+    from its number of off-diagonal edges alone (:func:`_forest_bound`; O(n))."""
+    n = p.shape[0]
+    ndiag = int(np.count_nonzero(p.diagonal())) if n else 0
+    return _forest_bound(n, (p.nnz - ndiag) // 2)
+
+
 def star_colors(order: np.ndarray, ptr: np.ndarray, idx: np.ndarray) -> np.ndarray:
     """The fewer-color of the two greedy star colorings of :func:`kernels.star_coloring`
     (restricted rules, as CasADi's ``star_coloring``, and Gebremedhin et al. 2007) in

@@ -53,6 +53,12 @@ def gather_like(eqn, in_shapes, known, data_positions):
         return None
     maps = {}
     for out_pos, out in enumerate(bind(eqn, args)):
+        if len(offsets) == 1:                # ids 1..size: id - 1, and 0 ("none") gives -1
+            (pos,) = offsets
+            idx = np.subtract(np.asarray(out).ravel(), 1, dtype=np.int64)
+            if idx.size and idx.max() >= 0:
+                maps[(out_pos, pos)] = idx
+            continue
         flat = np.asarray(out).ravel().astype(np.int64)
         for pos, offset in offsets.items():
             size = size_of(in_shapes[pos])

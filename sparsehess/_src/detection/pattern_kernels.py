@@ -6,15 +6,18 @@ from numba import njit
 
 
 @njit(cache=True)
-def gathered_indptr(indptr, idx, out_indptr):
+def gathered_indptr(indptr, idx, out_indptr, limit):
     """Fill out_indptr (len(idx) + 1,) for the rows ``idx`` of a CSR pattern (-1: an empty
-    row); returns the number of entries gathered."""
+    row); returns the number of entries gathered, or -1 as soon as it would exceed
+    ``limit`` (the largest value out_indptr's dtype holds)."""
     total = 0
     out_indptr[0] = 0
     for k in range(idx.shape[0]):
         i = idx[k]
         if i >= 0:
             total += indptr[i + 1] - indptr[i]
+            if total > limit:
+                return -1
         out_indptr[k + 1] = total
     return total
 

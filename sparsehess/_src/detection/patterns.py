@@ -50,8 +50,13 @@ def gather_rows(pattern: sp.csr_array, idx: np.ndarray) -> sp.csr_array:
     ncols = pattern.shape[1]
     if nnz(pattern) == 0:
         return empty(len(idx), ncols)
-    new_indptr = np.empty(len(idx) + 1, dtype=np.int64)
-    total = pattern_kernels.gathered_indptr(pattern.indptr, idx, new_indptr)
+    dtype = pattern.indices.dtype         # int32 pointers where they fit: no conversion
+    new_indptr = np.empty(len(idx) + 1, dtype=dtype)
+    total = pattern_kernels.gathered_indptr(pattern.indptr, idx, new_indptr,
+                                            np.iinfo(dtype).max)
+    if total < 0:
+        pattern = _from_arrays(pattern.indices.astype(np.int64), pattern.indptr, pattern.shape)
+        return gather_rows(pattern, idx)
     indices = np.empty(total, pattern.indices.dtype)
     pattern_kernels.gather_indices(pattern.indptr, pattern.indices, idx, new_indptr, indices)
     return _from_arrays(indices, new_indptr, (len(idx), ncols))
@@ -171,7 +176,8 @@ def symmetric_outer_union(blocks, n: int, base: sp.csr_array | None = None) -> s
     del pos
     indptr = np.empty(n + 1, np.int64)
     total = pattern_kernels.merge_rows(starts, cols, indptr)
-    return _from_arrays(cols[:total].copy(), indptr, (n, n))
+    cols.resize(total, refcheck=False)    # shrinks in place: no copy, no view of cols exists
+    return _from_arrays(cols, indptr, (n, n))
 
 
 def _as_slice(cols: np.ndarray):

@@ -11,6 +11,7 @@ from jax.extend import core as jax_core
 
 from ..coloring import METHOD_SPECS
 from ..coloring import color as color_pattern
+from ..coloring.methods import forest_lower_bound
 from ..detection import registry
 
 HESSIAN_METHODS = ("auto", "star", "acyclic", "column")
@@ -120,8 +121,9 @@ def choose_hessian_coloring(pattern, method, order, per_evaluation=1, dtype=np.f
 
     star = color_pattern(pattern, "star", order=order, effort=effort)
     star_cost = cost("star", star.ncolors, star.pattern.nnz)
-    if cost("acyclic", 1, star.pattern.nnz) >= star_cost:
-        return star                  # even one acyclic color could not pay for substitution
+    fewest = max(1, forest_lower_bound(star.pattern))
+    if cost("acyclic", fewest, star.pattern.nnz) >= star_cost:
+        return star                  # even the fewest acyclic colors could not pay
     acyclic = color_pattern(pattern, "acyclic", order=order, effort=effort)
     if cost("acyclic", acyclic.ncolors, acyclic.pattern.nnz) >= star_cost:
         return star

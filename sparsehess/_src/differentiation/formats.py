@@ -80,7 +80,11 @@ class Assembler:
         self._bcoo_structure = None
         if format == "bcoo":
             with jax.ensure_compile_time_eval():     # concrete even when built under jit
-                self._indices = jnp.asarray(np.stack(self.coordinates, axis=1).astype(np.int32))
+                nnz = len(self.coordinates[0]) if self.coordinates else 0
+                indices = np.empty((nnz, len(self.shape)), np.int32)
+                for d, c in enumerate(self.coordinates):
+                    indices[:, d] = c                 # one pass each, no int64 stack
+                self._indices = jnp.asarray(indices)
         elif format == "dense":
             self._flat = np.ravel_multi_index(self.coordinates, self.shape)
 
